@@ -1,0 +1,255 @@
+"""``psq load sectors FILE``: police sectors in, checked, with their history kept.
+
+The whole file is one transaction: if anything is wrong, nothing is written and the
+error names each feature at fault. Re-importing a changed sector closes the old
+version (``valid_to``) and keeps it, so "the sectors as of date D" stays answerable;
+a sector of the CSP that the file no longer holds is closed the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+import sqlalchemy as sa
+from pyproj import CRS, Transformer
+from sqlalchemy.engine import Engine
+
+from geo import sector_checks as checks
+from geo.bulk import copy_rows, ewkb_hex
+from geo.projections import METROPOLITAN_SRID
+from geo.vector_file import VectorFileError, crs_label, feature_label, read_vector_file
+
+CODE_FIELDS = ("code", "code_secteur", "secteur", "id_secteur")
+NAME_FIELDS = ("name", "nom", "libelle", "nom_secteur")
+CSP_FIELDS = ("csp", "circonscription")
+
+# Versions whose boundaries differ by less than this (symmetric difference) are the
+# same sector: a round trip through a lon/lat file moves vertices by millimetres.
+SAME_GEOMETRY_M2 = 1.0
+
+
+@dataclasses.dataclass
+class SectorLoadReport:
+    file: str
+    valid_from: dt.date
+    added: list[str] = dataclasses.field(default_factory=list)
+    changed: list[str] = dataclasses.field(default_factory=list)
+    unchanged: list[str] = dataclasses.field(default_factory=list)
+    retired: list[str] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{self.file}: {len(self.added)} sectors added, {len(self.changed)} changed, "
+            f"{len(self.unchanged)} unchanged, {len(self.retired)} no longer in the file."
+            + (f" Previous versions closed on {self.valid_from}." if self.changed or self.retired else "")
+        ]
+        for label, codes in (("Added", self.added), ("Changed", self.changed), ("Closed", self.retired)):
+            if codes:
+                out.append(f"{label}: {', '.join(codes)}.")
+        out.extend("Warning: " + w for w in self.warnings)
+        return out
+
+
+@dataclasses.dataclass
+class SectorFile:
+    """A checked sector file: one row per sector, geometry in Lambert-93."""
+
+    sectors: gpd.GeoDataFrame  # columns code, name, csp, geometry (EPSG:2154)
+    warnings: list[str]
+
+
+def read_sectors(
+    path: str | Path,
+    *,
+    csp: str | None = None,
+    layer: str | None = None,
+    code_field: str | None = None,
+    name_field: str | None = None,
+    repair: bool = False,
+    crs: str | None = None,
+) -> SectorFile:
+    """Read and check a sector file; raise :class:`VectorFileError` listing every fault.
+
+    Examples
+    --------
+    >>> checked = read_sectors("data/boundaries/sectors-csp-belfort.geojson")  # doctest: +SKIP
+    >>> list(checked.sectors.columns)                                           # doctest: +SKIP
+    ['code', 'name', 'csp', 'geometry']
+    """
+    name = Path(path).name
+    raw = read_vector_file(path, layer=layer, crs=crs)
+
+    def fail(problems: list[str]) -> None:
+        if problems:
+            raise VectorFileError([f"{name}: {p}" for p in problems])
+
+    try:
+        code_col = checks.field_named(raw, code_field, CODE_FIELDS, "code", "--code-field")
+        name_col = checks.field_named(raw, name_field, NAME_FIELDS, "name", "--name-field")
+        csp_col = None if csp else checks.field_named(raw, None, CSP_FIELDS, "CSP", "--csp NAME")
+    except VectorFileError as exc:
+        fail(exc.problems)
+
+    codes = [_text(v) for v in raw[code_col]]
+    problems = checks.missing_values(raw, code_col, "code", codes)
+    problems += checks.missing_values(raw, name_col, "name", codes)
+    if csp_col:
+        problems += checks.missing_values(raw, csp_col, "CSP (give one for the whole file with --csp)", codes)
+    problems += checks.duplicate_codes(codes)
+    problems += checks.non_polygons(raw.geometry, codes)
+    fail(problems)
+
+    warnings: list[str] = []
+    geometries = list(raw.geometry)
+    if any(g.has_z for g in geometries):
+        geometries = list(shapely.force_2d(geometries))
+        warnings.append("heights (Z) were dropped: sectors are flat.")
+    invalid = checks.invalid_polygons(geometries, codes, crs_label(raw.crs))
+    if invalid and not repair:
+        fail([sentence + " Fix it or load with --repair." for _, sentence in invalid])
+    for index, sentence in invalid:
+        before = geometries[index]
+        geometries[index] = checks.repair(before)
+        warnings.append(f"{sentence} Repaired with make_valid: {_repair_summary(before, geometries[index], raw.crs)}.")
+
+    sectors = gpd.GeoDataFrame(
+        {
+            "code": codes,
+            "name": [_text(v) for v in raw[name_col]],
+            "csp": [csp.strip()] * len(raw) if csp else [_text(v) for v in raw[csp_col]],
+        },
+        geometry=gpd.GeoSeries(geometries, crs=raw.crs),
+    )
+    fail(_outside_metropolitan_france(sectors))
+    sectors = sectors.to_crs(METROPOLITAN_SRID)
+    sectors["geometry"] = [_as_valid_multipolygon(g) for g in sectors.geometry]
+
+    for csp_name, group in sectors.groupby("csp", sort=True):
+        fail(checks.overlaps(group.geometry, list(group.code)))
+        for area, point in checks.gaps(group.geometry):
+            lon, lat = Transformer.from_crs(METROPOLITAN_SRID, 4326, always_xy=True).transform(point.x, point.y)
+            warnings.append(
+                f"{csp_name} has a gap of {checks.format_area(area)} that no sector covers, "
+                f"around ({lon:.5f}, {lat:.5f})."
+            )
+    return SectorFile(sectors, [f"{name}: {w}" for w in warnings])
+
+
+def load_sectors(engine: Engine, path: str | Path, *, valid_from: dt.date | None = None, **options) -> SectorLoadReport:
+    """Check a sector file and write it in one transaction, keeping history.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+    path : str or Path
+    valid_from : datetime.date, optional
+        First day of validity of new and changed sectors (default: today).
+    **options
+        Passed to :func:`read_sectors` (csp, layer, code_field, name_field, repair, crs).
+
+    Examples
+    --------
+    >>> report = load_sectors(engine, "data/boundaries/sectors-csp-belfort.geojson")  # doctest: +SKIP
+    >>> print("\\n".join(report.lines()))                                            # doctest: +SKIP
+    """
+    checked = read_sectors(path, **options)
+    valid_from = valid_from or dt.date.today()
+    report = SectorLoadReport(Path(path).name, valid_from, warnings=checked.warnings)
+    with engine.begin() as conn:
+        csp_ids = {name: _csp_id(conn, name) for name in sorted(set(checked.sectors.csp))}
+        conn.execute(sa.text(
+            "CREATE TEMPORARY TABLE sector_staging (csp_id integer, code text, name text, geom geometry) ON COMMIT DROP"
+        ))
+        copy_rows(conn, "sector_staging", ["csp_id", "code", "name", "geom"], (
+            (csp_ids[r.csp], r.code, r.name, ewkb_hex(r.geometry, METROPOLITAN_SRID))
+            for r in checked.sectors.itertuples()
+        ))
+        plan = conn.execute(sa.text(_PLAN), {"csp_ids": list(csp_ids.values()), "tolerance": SAME_GEOMETRY_M2}).all()
+        too_early = [r for r in plan if r.status in ("changed", "retired") and r.current_from >= valid_from]
+        if too_early:
+            raise VectorFileError([
+                f"{report.file}: sector {r.code} already has a version valid from {r.current_from}; the new "
+                f"version must start later: give --valid-from after {r.current_from}."
+                for r in too_early
+            ])
+        closing = [r.current_id for r in plan if r.status in ("changed", "retired")]
+        if closing:
+            conn.execute(sa.text("UPDATE sector SET valid_to = :day WHERE id = ANY(:ids)"),
+                         {"day": valid_from, "ids": closing})
+        conn.execute(sa.text(
+            "INSERT INTO sector (csp_id, code, name, geom, valid_from, source) "
+            "SELECT csp_id, code, name, geom, :day, :source FROM sector_staging WHERE code = ANY(:codes)"
+        ), {"day": valid_from, "source": report.file,
+            "codes": [r.code for r in plan if r.status in ("added", "changed")]})
+    for row in plan:
+        getattr(report, row.status).append(row.code)
+    return report
+
+
+# Compare each sector of the file with the current version of the same code in the
+# same CSP; current sectors of those CSPs missing from the file are "retired".
+_PLAN = """
+SELECT st.code,
+       CASE WHEN cur.id IS NULL THEN 'added'
+            WHEN cur.name = st.name AND ST_Area(ST_SymDifference(cur.geom, st.geom)) <= :tolerance THEN 'unchanged'
+            ELSE 'changed' END AS status,
+       cur.id AS current_id, cur.valid_from AS current_from
+FROM sector_staging st
+LEFT JOIN sector cur ON cur.csp_id = st.csp_id AND cur.code = st.code AND cur.valid_to IS NULL
+UNION ALL
+SELECT cur.code, 'retired', cur.id, cur.valid_from
+FROM sector cur
+WHERE cur.valid_to IS NULL AND cur.csp_id = ANY(:csp_ids)
+  AND NOT EXISTS (SELECT 1 FROM sector_staging st WHERE st.csp_id = cur.csp_id AND st.code = cur.code)
+ORDER BY 1
+"""
+
+
+def _csp_id(conn, name: str) -> int:
+    return conn.execute(sa.text(
+        "INSERT INTO csp (name) VALUES (:name) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id"
+    ), {"name": name}).scalar_one()
+
+
+def _text(value) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _outside_metropolitan_france(sectors: gpd.GeoDataFrame) -> list[str]:
+    """Sectors must lie where Lambert-93 is defined: metropolitan France and Corsica."""
+    lon0, lat0, lon1, lat1 = CRS.from_epsg(METROPOLITAN_SRID).area_of_use.bounds
+    in_lonlat = sectors.to_crs(4326)
+    problems = []
+    for position, (geometry, code) in enumerate(zip(in_lonlat.geometry, sectors.code), start=1):
+        xmin, ymin, xmax, ymax = geometry.bounds
+        if xmin < lon0 - 0.5 or xmax > lon1 + 0.5 or ymin < lat0 - 0.5 or ymax > lat1 + 0.5:
+            problems.append(
+                f"{feature_label(position, code)} lies outside metropolitan France and Corsica "
+                f"(around {geometry.centroid.x:.4f}, {geometry.centroid.y:.4f} in lon/lat): sectors are stored in "
+                "Lambert-93, and overseas territories are not supported yet."
+            )
+    return problems
+
+
+def _as_valid_multipolygon(geometry) -> shapely.MultiPolygon:
+    if not geometry.is_valid:  # reprojection can pinch a ring by a rounding error
+        return checks.repair(geometry)
+    if geometry.geom_type == "Polygon":
+        return shapely.MultiPolygon([geometry])
+    return geometry
+
+
+def _repair_summary(before, after, crs) -> str:
+    series = gpd.GeoSeries([shapely.buffer(before, 0), after], crs=crs).to_crs(METROPOLITAN_SRID)
+    return (
+        f"{len(getattr(after, 'geoms', [after]))} polygon part(s), area {checks.format_area(series.iloc[1].area)} "
+        f"(the self-intersecting outline enclosed about {checks.format_area(series.iloc[0].area)})"
+    )

