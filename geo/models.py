@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, Date, DateTime, Float, ForeignKey, Integer, Text, func
+from sqlalchemy import CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SRID = 2154
@@ -44,13 +44,15 @@ class Epci(Base):
 
 class Commune(Base):
     __tablename__ = "commune"
+    __table_args__ = (Index("commune_departement_idx", "departement_code"),)
 
     insee: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
-    departement_code: Mapped[str] = mapped_column(ForeignKey("departement.code"), index=True)
+    departement_code: Mapped[str] = mapped_column(ForeignKey("departement.code"))
     epci_siren: Mapped[str | None] = mapped_column(ForeignKey("epci.siren"))
     population: Mapped[int | None] = mapped_column(Integer)
-    area_km2: Mapped[float] = mapped_column(Float)
+    area_km2: Mapped[float] = mapped_column(Float, comment=(
+        "Geodesic area on the GRS80 ellipsoid, not the Lambert-93 planar area (which is off by up to 0.3 %)."))
     geom = mapped_column(_geometry("MULTIPOLYGON"), nullable=False)
     town_hall = mapped_column(_geometry("POINT"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -82,7 +84,8 @@ class Sector(Base):
     chief: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(_geometry("MULTIPOLYGON"), nullable=False)
     valid_from: Mapped[dt.date] = mapped_column(Date)
-    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(
+        Date, comment="Exclusive end of validity; NULL for the current version.")
     source: Mapped[str | None] = mapped_column(Text)
     loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

