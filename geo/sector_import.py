@@ -77,9 +77,9 @@ def read_sectors(
 
     Examples
     --------
-    >>> checked = read_sectors("data/boundaries/sectors-csp-belfort.geojson")  # doctest: +SKIP
-    >>> list(checked.sectors.columns)                                           # doctest: +SKIP
-    ['code', 'name', 'csp', 'geometry']
+    >>> checked = read_sectors("data/boundaries/sectors-csp-belfort.geojson")
+    >>> list(checked.sectors.columns), checked.sectors.crs.to_epsg()
+    (['code', 'name', 'csp', 'geometry'], 2154)
     """
     name = Path(path).name
     raw = read_vector_file(path, layer=layer, crs=crs)
@@ -154,8 +154,10 @@ def load_sectors(engine: Engine, path: str | Path, *, valid_from: dt.date | None
 
     Examples
     --------
-    >>> report = load_sectors(engine, "data/boundaries/sectors-csp-belfort.geojson")  # doctest: +SKIP
-    >>> print("\\n".join(report.lines()))                                            # doctest: +SKIP
+    >>> report = load_sectors(engine, "data/boundaries/sectors-csp-belfort.geojson",
+    ...                       valid_from=dt.date(2024, 1, 1))
+    >>> report.lines()[0]
+    'sectors-csp-belfort.geojson: 8 sectors added, 0 changed, 0 unchanged, 0 no longer in the file.'
     """
     checked = read_sectors(path, **options)
     valid_from = valid_from or dt.date.today()

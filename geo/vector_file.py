@@ -56,7 +56,9 @@ def read_vector_file(path: str | Path, layer: str | None = None, crs: str | None
 
     Examples
     --------
-    >>> gdf = read_vector_file("data/boundaries/sectors-csp-belfort.geojson")  # doctest: +SKIP
+    >>> gdf = read_vector_file("data/boundaries/sectors-csp-belfort.geojson")
+    >>> len(gdf), gdf.crs.to_epsg()
+    (8, 4326)
     """
     path = Path(path)
     name = path.name

@@ -30,8 +30,10 @@ def sector_layer(sectors: gpd.GeoDataFrame, name: str = "Secteurs") -> folium.Fe
 
     Examples
     --------
-    >>> layer = sector_layer(sectors_as_of(engine))     # doctest: +SKIP
-    >>> layer.add_to(m)                                 # doctest: +SKIP
+    >>> from geo.sector_import import read_sectors
+    >>> layer = sector_layer(read_sectors("data/boundaries/sectors-csp-belfort.geojson").sectors)
+    >>> layer.layer_name
+    'Secteurs'
     """
     gdf = _for_display(sectors[["code", "name", "geometry"]].copy(), 2.0)
     colours = {code: SECTOR_COLOURS[i % len(SECTOR_COLOURS)] for i, code in enumerate(gdf.code)}

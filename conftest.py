@@ -1,4 +1,4 @@
-"""Fixtures: a real PostGIS for the whole session, a clean database for each test.
+"""Fixtures shared by the tests and the docstring examples: a real PostGIS for the whole session, a clean database for each test.
 
 The server is the project's embedded cluster, started by the same code as
 ``psq db start``, or the one of ``DATABASE_URL``. The tests use a database of their
@@ -9,10 +9,9 @@ emptied. If PostGIS cannot start, every test errors: the suite fails, never skip
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
 import pytest
+from _pytest.doctest import DoctestItem
 import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlalchemy.engine import make_url
@@ -22,9 +21,6 @@ from geo.cluster import EmbeddedCluster
 from geo.migrations import migrate
 from geo.models import Base
 
-ROOT = Path(__file__).resolve().parent.parent
-BOUNDARIES = ROOT / "data" / "boundaries"
-ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 def _server_url() -> str:
@@ -54,12 +50,19 @@ def engine(database_url):
 
 @pytest.fixture(autouse=True)
 def _clean_tables(request):
-    yield
-    if "engine" in request.fixturenames:
+    """Each test that touches the database starts from empty tables."""
+    if "engine" in request.fixturenames or isinstance(request.node, DoctestItem):
         eng = request.getfixturevalue("engine")
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         with eng.begin() as conn:
             conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(autouse=True)
+def _doctest_engine(request, doctest_namespace):
+    """Docstring examples run for real, on the test database, as ``engine``."""
+    if isinstance(request.node, DoctestItem):
+        doctest_namespace["engine"] = request.getfixturevalue("engine")
 
 
 @pytest.fixture
@@ -97,13 +100,5 @@ def client(app):
     return app.test_client()
 
 
-def table_snapshot(engine) -> dict[str, list]:
-    """Every row of every table, to show that a refused import changed nothing."""
-    snapshot = {}
-    with engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            rows = conn.execute(sa.text(f"SELECT * FROM {table.name} ORDER BY 1")).all()
-            snapshot[table.name] = [tuple(r) for r in rows]
-    return snapshot
 
 
