@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from geo.categories import sync_categories
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "sql" / "migrations"
 
 
@@ -38,4 +40,6 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+        # Reference data kept in files, not in migrations: brought in step each time.
+        sync_categories(conn)
     return before, head_revision()

@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, Text, func
+from sqlalchemy import (
+    REAL, BigInteger, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, Text, UniqueConstraint, func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SRID = 2154
@@ -90,3 +93,132 @@ class Sector(Base):
     loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     csp: Mapped[Csp] = relationship(back_populates="sectors")
+
+
+class Category(Base):
+    """A kind of recurring problem; rows come from data/categories.csv."""
+
+    __tablename__ = "category"
+    __table_args__ = (
+        CheckConstraint("code ~ '^[a-z_]+$'"),
+        CheckConstraint("colour ~ '^#[0-9a-f]{6}$'"),
+        CheckConstraint("severity > 0"),
+    )
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    label: Mapped[str] = mapped_column(Text)
+    colour: Mapped[str] = mapped_column(Text)
+    severity: Mapped[float] = mapped_column(REAL)
+    aliases: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+
+
+class SectorPart(Base):
+    """A piece of a sector (ST_Subdivide), kept by a trigger, for fast point-in-polygon."""
+
+    __tablename__ = "sector_part"
+    __table_args__ = (Index("sector_part_sector_idx", "sector_id"),)
+
+    sector_id: Mapped[int] = mapped_column(ForeignKey("sector.id", ondelete="CASCADE"), primary_key=True)
+    geom = mapped_column(_geometry("POLYGON"), nullable=False, primary_key=True)
+
+
+class CommunePart(Base):
+    """A piece of a commune (ST_Subdivide), kept by a trigger."""
+
+    __tablename__ = "commune_part"
+    __table_args__ = (Index("commune_part_insee_idx", "insee"),)
+
+    insee: Mapped[str] = mapped_column(ForeignKey("commune.insee", ondelete="CASCADE"), primary_key=True)
+    geom = mapped_column(_geometry("POLYGON"), nullable=False, primary_key=True)
+
+
+class ImportBatch(Base):
+    """One file loaded: what was read, written, already present, rejected."""
+
+    __tablename__ = "import_batch"
+    __table_args__ = (CheckConstraint("kind IN ('occurrences', 'problems')"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    file: Mapped[str | None] = mapped_column(Text)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    rows_read: Mapped[int] = mapped_column(Integer)
+    rows_written: Mapped[int] = mapped_column(Integer)
+    rows_already_present: Mapped[int] = mapped_column(Integer)
+    rows_rejected: Mapped[int] = mapped_column(Integer)
+    rows_outside_sectors: Mapped[int] = mapped_column(Integer)
+
+
+PROBLEM_STATUSES = ("signale", "priorise", "en_traitement", "resolu", "reouvert")
+
+
+class Problem(Base):
+    """A recurring security problem as the GPO sees it."""
+
+    __tablename__ = "problem"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        CheckConstraint("btrim(title) <> ''"),
+        CheckConstraint(f"status IN {PROBLEM_STATUSES}"),
+        Index("problem_sector_idx", "sector_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    external_id: Mapped[str] = mapped_column(Text)
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    geom = mapped_column(_geometry("GEOMETRY"), nullable=False)
+    sector_id: Mapped[int | None] = mapped_column(ForeignKey("sector.id"))
+    commune_insee: Mapped[str | None] = mapped_column(ForeignKey("commune.insee"))
+    csp_id: Mapped[int | None] = mapped_column(ForeignKey("csp.id"))
+    epci_siren: Mapped[str | None] = mapped_column(ForeignKey("epci.siren"))
+    partner: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, server_default="signale")
+    reported_on: Mapped[dt.date] = mapped_column(Date)
+    status_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class ProblemStatusChange(Base):
+    """A dated step of a problem's lifecycle (signalé -> priorisé -> ... -> résolu)."""
+
+    __tablename__ = "problem_status_change"
+    __table_args__ = (Index("problem_status_change_problem_idx", "problem_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"))
+    from_status: Mapped[str | None] = mapped_column(Text)
+    to_status: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+
+
+class Occurrence(Base):
+    """One dated event at a point; hotspots are computed from these."""
+
+    __tablename__ = "occurrence"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="occurrence_source_external_id_key"),
+        Index("occurrence_occurred_at_brin", "occurred_at", postgresql_using="brin"),
+        Index("occurrence_sector_time_idx", "sector_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    external_id: Mapped[str] = mapped_column(Text)
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    geom = mapped_column(_geometry("POINT"), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problem.id"))
+    sector_id: Mapped[int | None] = mapped_column(ForeignKey("sector.id"), comment=(
+        "The sector version valid on the local day of the occurrence; NULL: outside every sector (kept, flagged)."))
+    commune_insee: Mapped[str | None] = mapped_column(ForeignKey("commune.insee"))
+    csp_id: Mapped[int | None] = mapped_column(ForeignKey("csp.id"))
+    epci_siren: Mapped[str | None] = mapped_column(ForeignKey("epci.siren"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))

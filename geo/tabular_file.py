@@ -1,0 +1,153 @@
+"""Reading row files (CSV, GeoJSON, GeoPackage) into a table of text with line numbers.
+
+CSV exports from French software are often Windows-1252 and separated by semicolons
+with decimal commas: the encoding is detected (UTF-8 first, then Windows-1252) unless
+given, and the separator is sniffed. Every row keeps the line it came from (or its
+feature number) so that each fault can be named where the user will find it.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from pathlib import Path
+
+import pandas as pd
+import shapely
+
+from geo.vector_file import VectorFileError, read_vector_file
+
+ROW_FORMATS = (".csv", ".txt", ".geojson", ".json", ".gpkg")
+
+
+@dataclasses.dataclass
+class RowTable:
+    """Rows of a file as text, with where each came from.
+
+    ``rows`` has one column per field (str, '' when empty) plus ``line`` (int): the
+    line number in a CSV file (the header is line 1), or the feature number in a
+    GeoJSON or GeoPackage. A file with geometries also gets ``x`` and ``y`` (text,
+    in ``crs``) for points and ``geometry`` (shapely) for any kind.
+    """
+
+    rows: pd.DataFrame
+    name: str
+    where: str  # "line" or "feature"
+    encoding: str | None = None
+    crs: str | None = None
+
+
+def read_rows(path: str | Path, encoding: str | None = None, layer: str | None = None) -> RowTable:
+    """Read a CSV, GeoJSON or GeoPackage file of rows.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "f.csv"
+    >>> _ = p.write_bytes("id;category;lat;lon\\n1;Rodéos;47,64;6,86\\n".encode("cp1252"))
+    >>> table = read_rows(p)
+    >>> table.encoding, table.rows.loc[0, "category"], table.rows.loc[0, "lat"], int(table.rows.loc[0, "line"])
+    ('cp1252', 'Rodéos', '47,64', 2)
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise VectorFileError(f"{path}: no such file.")
+    if suffix not in ROW_FORMATS:
+        raise VectorFileError(
+            f"{path.name}: unknown format '{suffix}'; give a CSV, GeoJSON or GeoPackage file."
+        )
+    if suffix in (".csv", ".txt"):
+        return _read_csv(path, encoding)
+    return _read_features(path, layer)
+
+
+def decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
+    """Text of a file and the encoding used: the given one, else UTF-8, else Windows-1252."""
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError:
+            raise VectorFileError(f"--encoding {encoding}: unknown encoding.") from None
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise VectorFileError(
+                f"{name} is not valid {encoding}: byte 0x{data[exc.start]:02x} on line {line} cannot be read; "
+                "give the right --encoding (utf-8, cp1252, latin-1)."
+            ) from None
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        # Bytes Windows-1252 leaves undefined: Latin-1 reads every byte.
+        return data.decode("latin-1"), "latin-1"
+
+
+def _read_csv(path: Path, encoding: str | None) -> RowTable:
+    text, used = decode(path.read_bytes(), path.name, encoding)
+    if not text.strip():
+        raise VectorFileError(f"{path.name} is empty: there is nothing to load.")
+    sample = text[:65536]
+    try:
+        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0] + "\n", delimiters=",;\t|")
+        sep = dialect.delimiter
+    except csv.Error:
+        sep = ","
+    try:
+        rows = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                           skipinitialspace=True, engine="c")
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise VectorFileError(f"{path.name} cannot be read as CSV: {str(exc).strip().splitlines()[0]}.") from None
+    rows.columns = [str(c).strip() for c in rows.columns]
+    if rows.empty:
+        raise VectorFileError(f"{path.name} has a header but no row: there is nothing to load.")
+    rows["line"] = _line_numbers(text, sep, len(rows))
+    return RowTable(rows, path.name, "line", encoding=used)
+
+
+def _line_numbers(text: str, sep: str, count: int) -> list[int]:
+    """Line where each record starts (the header is line 1).
+
+    When the file has one line per record, record k is on line k + 2; with quoted
+    newlines or blank lines (which pandas skips), the csv module counts them.
+    """
+    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if physical == count + 1:
+        return list(range(2, count + 2))
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    next(reader)
+    starts = []
+    previous_end = reader.line_num
+    for record in reader:
+        if record:
+            starts.append(previous_end + 1)
+        previous_end = reader.line_num
+    return starts[:count]
+
+
+def _read_features(path: Path, layer: str | None) -> RowTable:
+    gdf = read_vector_file(path, layer=layer)
+    rows = pd.DataFrame({c: gdf[c].map(_as_text) for c in gdf.columns if c != gdf.geometry.name})
+    geometries = gdf.geometry.values
+    points = shapely.get_type_id(geometries) == 0
+    coords = shapely.get_coordinates(geometries[points])
+    rows["x"] = ""
+    rows["y"] = ""
+    rows.loc[points, "x"] = [repr(float(v)) for v in coords[:, 0]]
+    rows.loc[points, "y"] = [repr(float(v)) for v in coords[:, 1]]
+    rows["geometry"] = list(geometries)
+    rows["line"] = range(1, len(rows) + 1)
+    epsg = gdf.crs.to_epsg()
+    return RowTable(rows.reset_index(drop=True), path.name, "feature", crs=f"EPSG:{epsg}" if epsg else gdf.crs.to_wkt())
+
+
+def _as_text(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
