@@ -26,7 +26,7 @@ from geo import row_checks
 from geo.progress import progress
 from geo.queries import named_query
 from geo.row_checks import Faults, Territory
-from geo.tabular_file import RowTable, read_rows
+from geo.tabular_file import RowTable, read_rows, resolve_columns
 from geo.vector_file import VectorFileError
 
 # Field -> header names recognised without --map (lower case).
@@ -90,57 +90,11 @@ class CheckedRows:
     table: RowTable
 
 
-def parse_mapping(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """``["occurred_at=Date", "category=Nature"]`` -> {"occurred_at": "Date", ...}.
-
-    >>> parse_mapping(["occurred_at=Date des faits"])
-    {'occurred_at': 'Date des faits'}
-    """
-    mapping = {}
-    for pair in pairs:
-        field, sep, column = pair.partition("=")
-        if not sep or not column.strip():
-            raise VectorFileError(f"--map {pair}: write it as field=column, e.g. --map occurred_at=Date.")
-        if field.strip() not in FIELDS:
-            raise VectorFileError(f"--map {pair}: unknown field '{field.strip()}'; fields are {', '.join(FIELDS)}.")
-        mapping[field.strip()] = column.strip()
-    return mapping
-
-
-def _columns(table: RowTable, mapping: dict[str, str]) -> dict[str, str]:
-    present = {c.lower(): c for c in table.rows.columns if c not in ("line", "geometry")}
-    columns = {}
-    for field, names in FIELDS.items():
-        if field in mapping:
-            if mapping[field] not in table.rows.columns:
-                raise VectorFileError(
-                    f"{table.name}: --map {field}={mapping[field]}: no such column; columns are "
-                    f"{', '.join(c for c in table.rows.columns if c not in ('line', 'geometry', 'x', 'y') or c in present.values())}."
-                )
-            columns[field] = mapping[field]
-            continue
-        for name in names:
-            if name in present:
-                columns[field] = present[name]
-                break
-    needed = [f for f in ("id", "category", "occurred_at") if f not in columns]
-    has_latlon = "lat" in columns and "lon" in columns
-    has_xy = "x" in columns and "y" in columns
-    if not (has_latlon or has_xy):
-        needed.append("lat and lon (or x and y)")
-    if needed:
-        shown = ", ".join(c for c in table.rows.columns if c not in ("line", "geometry"))
-        raise VectorFileError(
-            f"{table.name}: no column for {', '.join(needed)} (columns: {shown}); name them with --map FIELD=COLUMN."
-        )
-    return columns
-
-
 def check_occurrences(table: RowTable, *, mapping: dict[str, str] | None = None, crs: str | None = None,
                       tz: str = DEFAULT_TZ, territory: Territory | None = None,
                       now: dt.datetime | None = None) -> CheckedRows:
     """Check every row of a table; split it into good canonical rows and bad rows with reasons."""
-    columns = _columns(table, mapping or {})
+    columns = resolve_columns(table, mapping or {}, FIELDS, ("id", "category", "occurred_at"))
     rows = table.rows
     faults = Faults(len(rows))
     territory = territory or Territory.metropolitan_france()
@@ -228,9 +182,7 @@ def load_occurrences(engine: Engine, path: str | Path, *, source: str | None = N
             raise BadRowsError(path.name, len(table.rows),
                                [(f"{where} {line}", reason) for line, reason in zip(checked.bad["line"], checked.bad["reason"])])
         if len(checked.bad):
-            report.rejects_file = rejects or path.with_name(path.stem + ".rejects.csv")
-            checked.bad.drop(columns=["line"]).assign(**{table.where: checked.bad["line"]}).to_csv(
-                report.rejects_file, index=False)
+            report.rejects_file = write_rejects(checked.bad, table, path, rejects)
         if table.encoding and table.encoding != "utf-8":
             report.notes.append(f"Read as {table.encoding} (not UTF-8).")
         written, outside = write_occurrences(conn, checked.good, source, file=path.name, read=report.read,
@@ -238,6 +190,13 @@ def load_occurrences(engine: Engine, path: str | Path, *, source: str | None = N
     report.written, report.outside_sectors = written, outside
     report.already_present = len(checked.good) - written
     return report
+
+
+def write_rejects(bad: pd.DataFrame, table: RowTable, path: Path, rejects: Path | None) -> Path:
+    """The bad rows as they were, plus their line (or feature) and reason, in UTF-8 CSV."""
+    target = rejects or path.with_name(path.stem + ".rejects.csv")
+    bad.drop(columns=["line"]).assign(**{table.where: bad["line"]}).to_csv(target, index=False)
+    return target
 
 
 def _check_problem_links(conn: Connection, checked: CheckedRows, source: str) -> None:

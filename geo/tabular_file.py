@@ -151,3 +151,53 @@ def _as_text(value) -> str:
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     return str(value)
+
+
+def parse_mapping(pairs, fields) -> dict[str, str]:
+    """``["occurred_at=Date", "category=Nature"]`` -> {"occurred_at": "Date", ...}.
+
+    >>> parse_mapping(["occurred_at=Date des faits"], {"occurred_at": ()})
+    {'occurred_at': 'Date des faits'}
+    """
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not column.strip():
+            raise VectorFileError(f"--map {pair}: write it as field=column, e.g. --map occurred_at=Date.")
+        if field.strip() not in fields:
+            raise VectorFileError(f"--map {pair}: unknown field '{field.strip()}'; fields are {', '.join(fields)}.")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+def resolve_columns(table: RowTable, mapping: dict[str, str], fields: dict[str, tuple[str, ...]],
+                    required: tuple[str, ...], point_required: bool = True) -> dict[str, str]:
+    """Which column holds each field: given by --map, else found by its usual names.
+
+    Coordinates are required as lat and lon, or x and y (a file of features has x/y),
+    unless ``point_required`` is False.
+    """
+    present = {c.lower(): c for c in table.rows.columns if c not in ("line", "geometry")}
+    shown = ", ".join(c for c in table.rows.columns if c not in ("line", "geometry", "x", "y")
+                      or table.where == "line")
+    columns = {}
+    for field, names in fields.items():
+        if field in mapping:
+            if mapping[field] not in table.rows.columns:
+                raise VectorFileError(
+                    f"{table.name}: --map {field}={mapping[field]}: no such column; columns are {shown}."
+                )
+            columns[field] = mapping[field]
+            continue
+        found = next((present[n] for n in names if n in present), None)
+        if found:
+            columns[field] = found
+    needed = [f for f in required if f not in columns]
+    has_point = ("lat" in columns and "lon" in columns) or ("x" in columns and "y" in columns)
+    if point_required and not has_point:
+        needed.append("lat and lon (or x and y)")
+    if needed:
+        raise VectorFileError(
+            f"{table.name}: no column for {', '.join(needed)} (columns: {shown}); name them with --map FIELD=COLUMN."
+        )
+    return columns
