@@ -2,13 +2,14 @@
 
 The server is the project's embedded cluster, started by the same code as
 ``psq db start``, or the one of ``DATABASE_URL``. The tests use a database of their
-own on it (``psq_test``, or ``<name>_test``), created afresh and migrated once per
+own on it (``psq_test_<pid>``), created afresh and migrated once per
 session, so that the demo database is never touched. After each test every table is
 emptied. If PostGIS cannot start, every test errors: the suite fails, never skips.
 """
 
 from __future__ import annotations
 
+import os
 import psycopg
 import pytest
 from _pytest.doctest import DoctestItem
@@ -32,16 +33,36 @@ def _server_url() -> str:
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
+    """A fresh, migrated database for this test session, dropped at its end.
+
+    Its name carries the process id, so that two test runs on one server (two
+    clones, or a developer and CI) never drop each other's database.
+    """
     server = make_url(_server_url())
-    test_db = (server.database or "psq") + "_test"
+    prefix = (server.database or "psq") + "_test_"
+    test_db = f"{prefix}{os.getpid()}"
     conninfo = {"host": server.host, "port": server.port, "user": server.username,
                 "password": server.password, "dbname": "postgres"}
     with psycopg.connect(**conninfo, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{test_db}" WITH (FORCE)')
+        for (name,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",)):
+            if not _process_alive(name.removeprefix(prefix)):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{test_db}"')
     url = server.set(database=test_db).render_as_string(hide_password=False)
     migrate(database.create_engine(url))
-    return url
+    yield url
+    with psycopg.connect(**conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{test_db}" WITH (FORCE)')
+
+
+def _process_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest.fixture(scope="session")

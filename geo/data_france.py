@@ -318,6 +318,32 @@ def read_departement(code: str) -> dict[str, Any]:
     return _public(_lookup_departement(code))
 
 
+@functools.lru_cache(maxsize=8)
+def _commune_rows(directory: Path, dep_id: str) -> tuple[tuple, ...]:
+    """The raw COM rows of one département, sorted by INSEE code.
+
+    Cached: decompressing and scanning the national file is most of the cost of a
+    read, and the package's files do not change while the process runs.
+    """
+    rows = []
+    with _open_table(directory, "communes") as (header, reader):
+        i_type, i_dep = header.require("type", "departement_id")
+        wanted = header.require(
+            "code",
+            "nom",
+            "population_municipale",
+            "epci_id",
+            "geometry",
+            "mairie_localisation",
+        )
+        for row in reader:
+            # Cheap string tests first: only ~100 of ~37,500 rows are kept.
+            if len(row) > i_dep and row[i_dep] == dep_id and row[i_type] == "COM":
+                rows.append(tuple(_value(row[i]) for i in wanted))
+    rows.sort(key=lambda row: row[0])
+    return tuple(rows)
+
+
 def read_communes(
     dept_code: str, *, missing_geometry: Literal["raise", "keep"] = "raise"
 ) -> gpd.GeoDataFrame:
@@ -387,23 +413,7 @@ def read_communes(
         )
     }
 
-    rows = []
-    with _open_table(directory, "communes") as (header, reader):
-        i_type, i_dep = header.require("type", "departement_id")
-        wanted = header.require(
-            "code",
-            "nom",
-            "population_municipale",
-            "epci_id",
-            "geometry",
-            "mairie_localisation",
-        )
-        dep_id = departement["id"]
-        for row in reader:
-            # Cheap string tests first: only ~100 of ~37,500 rows are kept.
-            if len(row) > i_dep and row[i_dep] == dep_id and row[i_type] == "COM":
-                rows.append([_value(row[i]) for i in wanted])
-    rows.sort(key=lambda row: row[0])
+    rows = [list(row) for row in _commune_rows(directory, departement["id"])]
 
     insee = [row[0] for row in rows]
     names = [row[1] for row in rows]

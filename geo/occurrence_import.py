@@ -104,9 +104,11 @@ def check_occurrences(table: RowTable, *, mapping: dict[str, str] | None = None,
     row_checks.check_ids(ids, rows["line"], faults, table.where)
     codes = row_checks.check_categories(get("category"), faults)
     when = row_checks.parse_dates(get("occurred_at"), tz, faults, now)
+    not_points = np.zeros(len(rows), dtype=bool)
     if "geometry" in rows:
         kinds = rows["geometry"].map(lambda g: g.geom_type if g is not None else "no geometry")
-        faults.add(~kinds.isin(["Point"]), "an occurrence is a point, not a " + kinds)
+        not_points = ~kinds.isin(["Point"]).to_numpy()
+        faults.add(not_points, "an occurrence is a point, not a " + kinds)
     if "lat" in columns and "lon" in columns and not crs:
         coordinate_crs, first, second, names = CRS.from_epsg(4326), get("lat"), get("lon"), ("lat", "lon")
     else:
@@ -115,7 +117,8 @@ def check_occurrences(table: RowTable, *, mapping: dict[str, str] | None = None,
         names = ("x", "y")
         if coordinate_crs.is_geographic:  # features in lon/lat: check as lat, lon
             first, second, names = second, first, ("lat", "lon")
-    x, y = row_checks.check_coordinates(first, second, names, coordinate_crs, territory, faults)
+    with faults.excluding(not_points):
+        x, y = row_checks.check_coordinates(first, second, names, coordinate_crs, territory, faults)
 
     bad_mask = faults.bad()
     good = pd.DataFrame({

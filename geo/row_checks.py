@@ -6,6 +6,7 @@ fault; a row can have several reasons. Nothing here writes to the database.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import re
@@ -33,9 +34,19 @@ class Faults:
     def __init__(self, size: int):
         self.size = size
         self._reasons: dict[int, list[str]] = {}
+        self._excluded = np.zeros(size, dtype=bool)
+
+    @contextlib.contextmanager
+    def excluding(self, rows: np.ndarray):
+        """Within the block, faults of these rows are not recorded (already refused otherwise)."""
+        self._excluded = np.asarray(rows, dtype=bool)
+        try:
+            yield self
+        finally:
+            self._excluded = np.zeros(self.size, dtype=bool)
 
     def add(self, mask: np.ndarray | pd.Series, messages) -> None:
-        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool) & ~self._excluded)
         if not len(positions):
             return
         if isinstance(messages, str):

@@ -178,8 +178,8 @@ def resolve_columns(table: RowTable, mapping: dict[str, str], fields: dict[str, 
     unless ``point_required`` is False.
     """
     present = {c.lower(): c for c in table.rows.columns if c not in ("line", "geometry")}
-    shown = ", ".join(c for c in table.rows.columns if c not in ("line", "geometry", "x", "y")
-                      or table.where == "line")
+    hidden = ("line", "geometry") + (("x", "y") if table.where == "feature" else ())
+    shown = ", ".join(c for c in table.rows.columns if c not in hidden)
     columns = {}
     for field, names in fields.items():
         if field in mapping:
