@@ -75,9 +75,7 @@ def check_problems(table: RowTable, *, mapping: dict[str, str] | None = None, cr
                    tz: str = DEFAULT_TZ, territory: Territory | None = None,
                    today: dt.date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check every row; return (good rows with Lambert-93 geometries, bad rows with reasons)."""
-    has_geometry = "geometry" in table.rows
-    columns = resolve_columns(table, mapping or {}, FIELDS, ("id", "category", "title"),
-                              point_required=not has_geometry and "wkt" not in (mapping or {}))
+    columns = resolve_columns(table, mapping or {}, FIELDS, ("id", "category", "title"), point_or=("wkt",))
     rows = table.rows
     faults = Faults(len(rows))
     territory = territory or Territory.metropolitan_france()

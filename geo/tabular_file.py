@@ -171,11 +171,11 @@ def parse_mapping(pairs, fields) -> dict[str, str]:
 
 
 def resolve_columns(table: RowTable, mapping: dict[str, str], fields: dict[str, tuple[str, ...]],
-                    required: tuple[str, ...], point_required: bool = True) -> dict[str, str]:
+                    required: tuple[str, ...], point_or: tuple[str, ...] = ()) -> dict[str, str]:
     """Which column holds each field: given by --map, else found by its usual names.
 
     Coordinates are required as lat and lon, or x and y (a file of features has x/y),
-    unless ``point_required`` is False.
+    unless one of the ``point_or`` fields (e.g. a WKT geometry) is there.
     """
     present = {c.lower(): c for c in table.rows.columns if c not in ("line", "geometry")}
     hidden = ("line", "geometry") + (("x", "y") if table.where == "feature" else ())
@@ -194,7 +194,7 @@ def resolve_columns(table: RowTable, mapping: dict[str, str], fields: dict[str, 
             columns[field] = found
     needed = [f for f in required if f not in columns]
     has_point = ("lat" in columns and "lon" in columns) or ("x" in columns and "y" in columns)
-    if point_required and not has_point:
+    if not has_point and not any(f in columns for f in point_or):
         needed.append("lat and lon (or x and y)")
     if needed:
         raise VectorFileError(

@@ -128,14 +128,29 @@ def gistar_z(values: np.ndarray, mask: np.ndarray, kernel: np.ndarray) -> tuple[
     if values.shape != mask.shape:
         raise HotspotInputError(f"the counts have shape {values.shape}, the scope mask {mask.shape}")
     x = np.where(mask, values, 0.0)
-    moments = scope_moments(x, np.count_nonzero(mask))
+    n = np.count_nonzero(mask)
+    moments = scope_moments(x, n)
     counts = cardinality(mask, kernel)
     z = window_sum(x, kernel)
-    scale = z_scale(np.arange(int(kernel.sum()) + 1), moments)
-    z -= (moments.mean * np.arange(scale.size))[counts]
-    z *= scale[counts]
-    z[~mask] = np.nan
-    return z, moments, _degenerate_note(np.count_nonzero(mask & (counts == moments.n)))
+    _standardise(z, counts, int(kernel.sum()), moments)
+    np.copyto(z, np.nan, where=~mask)
+    whole = np.count_nonzero(mask & (counts == n)) if n <= kernel.sum() else 0
+    return z, moments, _degenerate_note(whole)
+
+
+def _standardise(z: np.ndarray, counts: np.ndarray, full: int, moments: Moments) -> None:
+    """z <- (z - X̄ W) * scale(W) in place, W the neighbour count of each cell.
+
+    Most cells have the full neighbourhood: they take scalar operations, and only the
+    cells near an edge of the block or of the scope are looked up per cell.
+    """
+    scale = z_scale(np.arange(full + 1), moments)
+    edge = np.flatnonzero(counts != full)
+    edge_counts = counts.ravel()[edge]
+    edge_z = (z.ravel()[edge] - moments.mean * edge_counts) * scale[edge_counts]
+    z -= moments.mean * full
+    z *= scale[full]
+    z.ravel()[edge] = edge_z
 
 
 def gistar_sparse(values, weights, fdr: bool = True) -> GiStar:
