@@ -198,7 +198,11 @@ class ProblemStatusChange(Base):
 
 
 class Occurrence(Base):
-    """One dated event at a point; hotspots are computed from these."""
+    """One dated event at a point; hotspots are computed from these.
+
+    References (category, sector, commune...) are plain columns, not foreign keys:
+    only the set-based attribution writes them (see migration 0002).
+    """
 
     __tablename__ = "occurrence"
     __table_args__ = (
@@ -210,15 +214,15 @@ class Occurrence(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     source: Mapped[str] = mapped_column(Text)
     external_id: Mapped[str] = mapped_column(Text)
-    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
+    category_code: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     geom = mapped_column(_geometry("POINT"), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(Text)
-    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problem.id"))
-    sector_id: Mapped[int | None] = mapped_column(ForeignKey("sector.id"), comment=(
+    problem_id: Mapped[int | None] = mapped_column(Integer)
+    sector_id: Mapped[int | None] = mapped_column(Integer, comment=(
         "The sector version valid on the local day of the occurrence; NULL: outside every sector (kept, flagged)."))
-    commune_insee: Mapped[str | None] = mapped_column(ForeignKey("commune.insee"))
-    csp_id: Mapped[int | None] = mapped_column(ForeignKey("csp.id"))
-    epci_siren: Mapped[str | None] = mapped_column(ForeignKey("epci.siren"))
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    commune_insee: Mapped[str | None] = mapped_column(Text)
+    csp_id: Mapped[int | None] = mapped_column(Integer)
+    epci_siren: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[int | None] = mapped_column(Integer)

@@ -89,8 +89,8 @@ def check_problems(table: RowTable, *, mapping: dict[str, str] | None = None, cr
     faults.add(titles == "", "missing title")
     statuses_text = get("status")
     statuses = statuses_text.map(lambda s: resolve_status(s) if s else "signale")
-    faults.add(statuses.isna(), "unknown status '" + statuses_text + "' (statuses: signale, priorise, "
-               "en_traitement, resolu, reouvert)")
+    faults.add(statuses.isna(), "unknown status '{}' (statuses: signale, priorise, en_traitement, resolu, reouvert)",
+               statuses_text)
     # Without a date, a problem is reported on the day it is loaded.
     reported_text = get("reported_on")
     reported_text = reported_text.where(reported_text != "", today.isoformat())
@@ -118,7 +118,7 @@ def _geometries(rows, columns, table, crs, territory, faults) -> np.ndarray:
         else:
             wkt = row_checks.text(rows[columns["wkt"]])
             shapes = shapely.from_wkt(wkt.to_numpy(), on_invalid="ignore")
-            faults.add((wkt != "") & pd.isna(pd.Series(shapes)), "geometry '" + wkt.str.slice(0, 40) + "' is not WKT")
+            faults.add((wkt != "") & pd.isna(pd.Series(shapes)), "geometry '{}' is not WKT", wkt.str.slice(0, 40))
             faults.add(wkt == "", "missing geometry")
             source_crs = CRS.from_user_input(crs or "EPSG:4326")
         return _projected_shapes(shapes, source_crs, territory, faults)
@@ -133,11 +133,11 @@ def _geometries(rows, columns, table, crs, territory, faults) -> np.ndarray:
 
 def _projected_shapes(shapes, source_crs, territory, faults) -> np.ndarray:
     kinds = pd.Series([s.geom_type if s is not None else "" for s in shapes])
-    faults.add((kinds != "") & ~kinds.isin(KINDS), "a problem's place is a point, line or polygon, not a " + kinds)
+    faults.add((kinds != "") & ~kinds.isin(KINDS), "a problem's place is a point, line or polygon, not a {}", kinds)
     usable = kinds.isin(KINDS).to_numpy()
     valid = np.array([bool(s.is_valid) if u else False for s, u in zip(shapes, usable)])
     reasons = pd.Series([shapely.is_valid_reason(s) if u and not v else "" for s, u, v in zip(shapes, usable, valid)])
-    faults.add(usable & ~valid, "geometry is not valid (" + reasons + ")")
+    faults.add(usable & ~valid, "geometry is not valid ({})", reasons)
     keep = usable & valid
     projected = np.full(len(shapes), None, dtype=object)
     if keep.any():
@@ -149,7 +149,7 @@ def _projected_shapes(shapes, source_crs, territory, faults) -> np.ndarray:
         far[keep] = outside > row_checks.TERRITORY_MARGIN_M
         km = np.zeros(len(shapes))
         km[keep] = outside / 1000
-        faults.add(far, "the place lies " + pd.Series(km).map("{:,.0f}".format) + f" km outside {territory.label}")
+        faults.add(far, "the place lies {:,.0f} km outside " + territory.label, km)
     return projected
 
 

@@ -14,6 +14,8 @@ import io
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import shapely
 
 from geo.vector_file import VectorFileError, read_vector_file
@@ -91,22 +93,36 @@ def _read_csv(path: Path, encoding: str | None) -> RowTable:
     text, used = decode(path.read_bytes(), path.name, encoding)
     if not text.strip():
         raise VectorFileError(f"{path.name} is empty: there is nothing to load.")
-    sample = text[:65536]
+    first_line = text.split("\n", 1)[0].lstrip("\ufeff")
     try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0] + "\n", delimiters=",;\t|")
-        sep = dialect.delimiter
+        sep = csv.Sniffer().sniff(first_line + "\n", delimiters=",;\t|").delimiter
     except csv.Error:
         sep = ","
-    try:
-        rows = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                           skipinitialspace=True, engine="c")
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise VectorFileError(f"{path.name} cannot be read as CSV: {str(exc).strip().splitlines()[0]}.") from None
-    rows.columns = [str(c).strip() for c in rows.columns]
+    header = [c.strip() for c in next(csv.reader([first_line], delimiter=sep))]
+    rows = _parse_csv(text.lstrip("\ufeff").encode("utf-8"), sep, header, path.name)
     if rows.empty:
         raise VectorFileError(f"{path.name} has a header but no row: there is nothing to load.")
     rows["line"] = _line_numbers(text, sep, len(rows))
     return RowTable(rows, path.name, "line", encoding=used)
+
+
+def _parse_csv(data: bytes, sep: str, header: list[str], name: str) -> pd.DataFrame:
+    """Every field as text ('' when empty), with Arrow's multi-threaded CSV reader:
+    a million rows in a fraction of a second."""
+    if len(set(header)) != len(header):
+        twice = sorted({c for c in header if header.count(c) > 1})
+        raise VectorFileError(f"{name}: the header names {', '.join(twice)} more than once.")
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as exc:
+        raise VectorFileError(f"{name} cannot be read as CSV: {str(exc).strip().splitlines()[0]}.") from None
+    return table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if t == pa.string() else None)
 
 
 def _line_numbers(text: str, sep: str, count: int) -> list[int]:

