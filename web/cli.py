@@ -7,7 +7,6 @@ sentence per fault on stderr, with exit status 1, and changes nothing.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import sys
 from pathlib import Path
@@ -22,8 +21,7 @@ from geo.occurrence_import import BadRowsError
 from geo.projections import UnsupportedTerritoryError
 from geo.vector_file import VectorFileError
 
-USER_ERRORS = (ClusterError, VectorFileError, UnknownDepartementError, UnsupportedTerritoryError)
-DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
+USER_ERRORS = (ClusterError, VectorFileError, UnknownDepartementError, UnsupportedTerritoryError, ValueError)
 
 
 def user_errors(command):
@@ -217,6 +215,30 @@ def load_problems_command(file, source, mappings, crs, encoding, tz, skip_invali
     click.echo("\n".join(report.lines()))
 
 
+def _years(ctx, param, value):
+    if value is None:
+        return None
+    first, _, last = value.partition("-")
+    try:
+        span = (int(first), int(last or first))
+    except ValueError:
+        raise click.BadParameter("write a year or a span of years, e.g. 2019 or 2019-2020.") from None
+    if span[0] > span[1]:
+        raise click.BadParameter(f"{value}: the first year comes after the last.")
+    return span
+
+
+@load.command("accidents")
+@click.option("--dept", "dept_code", required=True, help="INSEE code of the département, e.g. 90.")
+@click.option("--years", callback=_years, metavar="YYYY[-YYYY]", help="Years to load (default: every year shipped).")
+@user_errors
+def load_accidents_command(dept_code, years):
+    """Load the real injury road accidents (ONISR) of a département as occurrences."""
+    from geo.accident_import import load_accidents
+
+    click.echo("\n".join(load_accidents(engine(), dept_code, years).lines()))
+
+
 # -- export ------------------------------------------------------------------
 @main.group()
 def export():
@@ -247,16 +269,11 @@ def export_sectors_command(fmt, output, as_of, csp):
 @main.command("demo")
 @user_errors
 def demo():
-    """Load the demo territory (Territoire de Belfort, CSP Belfort) and exit."""
-    from geo.commune_import import load_communes
-    from geo.migrations import migrate
-    from geo.sector_import import load_sectors
+    """Load the whole demo (Territoire de Belfort, CSP Belfort, real road accidents,
+    synthetic problems and occurrences) and exit."""
+    from geo.demo import load_demo
 
-    eng = engine()
-    migrate(eng)
-    click.echo("\n".join(load_communes(eng, "90").lines()))
-    sectors = load_sectors(eng, DEMO_DIR / "sectors-csp-belfort.geojson", valid_from=dt.date(2024, 1, 1))
-    click.echo("\n".join(sectors.lines()))
+    load_demo(engine(), say=click.echo)
 
 
 @main.command("serve")

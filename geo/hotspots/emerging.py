@@ -89,7 +89,7 @@ def emerging_hotspots(cube: np.ndarray, grid: Grid, band: float | None = None, k
     >>> CATEGORIES[result.category[4, 4]]
     'consecutive hot spot'
     """
-    steps = _check_cube(cube, grid, k)
+    _check_cube(cube, grid, k)
     kernel = band_kernel(DEFAULT_BAND_FACTOR * grid.size if band is None else band, grid.size)
     z, notes = space_time_z(cube, grid.mask, kernel, k)
     scoped = z[:, grid.mask]

@@ -21,8 +21,9 @@ result says so in ``warnings``.
 Small data: with a single occurrence S > 0, so Gi* is defined and computed; but the
 normal approximation behind its p-values needs far more data, and one occurrence in a
 large scope comes out as a very "significant" hot spot. The result then carries a
-warning (fewer than 30 occurrences, or fewer than 30 cells, ArcGIS's rule of thumb for
-Hot Spot Analysis), for the caller to show next to the map.
+warning, for the caller to show next to the map: below 30 cells (ArcGIS's rule of thumb
+for Hot Spot Analysis: at least 30 features), and below 30 occurrences (the same
+threshold, our choice).
 """
 
 from __future__ import annotations
@@ -131,11 +132,12 @@ def gistar_z(values: np.ndarray, mask: np.ndarray, kernel: np.ndarray) -> tuple[
     mask = np.asarray(mask, bool)
     if values.shape != mask.shape:
         raise HotspotInputError(f"the counts have shape {values.shape}, the scope mask {mask.shape}")
-    x = np.where(mask, values, 0.0)
+    x = values.astype(np.float64, order="C")  # C order: _standardise writes through ravel()
+    np.copyto(x, 0.0, where=~mask)
     n = np.count_nonzero(mask)
     moments = scope_moments(x, n)
     counts = cardinality(mask, kernel)
-    z = window_sum(x, kernel)
+    z = window_sum(x, kernel, out=x)
     _standardise(z, counts, int(kernel.sum()), moments)
     np.copyto(z, np.nan, where=~mask)
     whole = np.count_nonzero(mask & (counts == n)) if n <= kernel.sum() else 0

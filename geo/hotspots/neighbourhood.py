@@ -38,11 +38,12 @@ def band_kernel(band: float, size: float) -> np.ndarray:
     return di * di + dj * dj <= ratio * ratio * (1 + _BAND_TOLERANCE)
 
 
-def window_sum(values: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+def window_sum(values: np.ndarray, kernel: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Sum of ``values`` over each cell's neighbourhood, on the last two axes.
 
     Rows of the kernel that have the same pattern share one pass along the last axis,
     so the queen kernel costs two passes of two additions each (it is separable).
+    ``out`` may be ``values`` itself, which saves a large allocation.
 
     Examples
     --------
@@ -62,7 +63,7 @@ def window_sum(values: np.ndarray, kernel: np.ndarray) -> np.ndarray:
                 rows[key] = _row_sum(values, pattern)
             arrays.append(rows[key])
             offsets.append(di)
-    return _sum_shifted(arrays, offsets, axis=-2)
+    return _sum_shifted(arrays, offsets, axis=-2, out=out)
 
 
 def cardinality(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -76,11 +77,14 @@ def _row_sum(values: np.ndarray, pattern: np.ndarray) -> np.ndarray:
     return _sum_shifted([values] * len(offsets), offsets, axis=-1)
 
 
-def _sum_shifted(arrays: list[np.ndarray], offsets: list[int], axis: int) -> np.ndarray:
+def _sum_shifted(arrays: list[np.ndarray], offsets: list[int], axis: int, out: np.ndarray | None = None) -> np.ndarray:
     """Sum of arrays[m] shifted by offsets[m]; the centre pair is added in one pass."""
     if len(offsets) > 1 and offsets[0] == 0 and arrays[0] is arrays[1]:
-        total = _first_pair(arrays[0], offsets[1], axis)
+        total = _first_pair(arrays[0], offsets[1], axis, out)
         arrays, offsets = arrays[2:], offsets[2:]
+    elif out is not None:
+        total = out
+        total[...] = 0
     else:
         total = None
     for values, offset in zip(arrays, offsets):
@@ -99,12 +103,13 @@ def _add_shifted(total: np.ndarray | None, values: np.ndarray, offset: int, axis
     return total
 
 
-def _first_pair(values: np.ndarray, offset: int, axis: int) -> np.ndarray:
+def _first_pair(values: np.ndarray, offset: int, axis: int, out: np.ndarray | None = None) -> np.ndarray:
     """values + values shifted by offset, in one pass (no copy then add)."""
     n = values.shape[axis]
+    total = np.empty_like(values) if out is None else out
     if abs(offset) >= n:
-        return values.copy()
-    total = np.empty_like(values)
+        total[...] = values
+        return total
     target, source = _shifted_slices(values.ndim, axis, n, offset)
     np.add(values[target], values[source], out=total[target])
     rest = [slice(None)] * values.ndim

@@ -123,7 +123,16 @@ is_historical_cold = _mirror(is_historical_hot, "is_historical_cold")
 
 KINDS = ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic", "oscillating", "historical")
 CATEGORIES = ("no pattern",) + tuple(f"{k} hot spot" for k in KINDS) + tuple(f"{k} cold spot" for k in KINDS)
-RULES = {name: globals()[f"is_{name.split()[0]}_{name.split()[1]}"] for name in CATEGORIES[1:]}
+RULES = {
+    "new hot spot": is_new_hot, "consecutive hot spot": is_consecutive_hot,
+    "intensifying hot spot": is_intensifying_hot, "persistent hot spot": is_persistent_hot,
+    "diminishing hot spot": is_diminishing_hot, "sporadic hot spot": is_sporadic_hot,
+    "oscillating hot spot": is_oscillating_hot, "historical hot spot": is_historical_hot,
+    "new cold spot": is_new_cold, "consecutive cold spot": is_consecutive_cold,
+    "intensifying cold spot": is_intensifying_cold, "persistent cold spot": is_persistent_cold,
+    "diminishing cold spot": is_diminishing_cold, "sporadic cold spot": is_sporadic_cold,
+    "oscillating cold spot": is_oscillating_cold, "historical cold spot": is_historical_cold,
+}
 _ORDER = ("intensifying", "persistent", "diminishing", "oscillating", "new", "consecutive", "sporadic")
 PRECEDENCE = tuple(f"{k} {side} spot" for side in ("hot", "cold") for k in _ORDER) + (
     "historical hot spot", "historical cold spot")

@@ -45,7 +45,7 @@ def fdr_bh(p: np.ndarray, axis: int = -1) -> np.ndarray:
     """
     p = np.moveaxis(np.asarray(p, float), axis, -1)
     m = p.shape[-1]
-    order = np.argsort(p, axis=-1, kind="stable")
+    order = np.argsort(p, axis=-1)  # ties get the same q whatever their order
     ranked = np.take_along_axis(p, order, axis=-1) * (m / np.arange(1, m + 1))
     ranked = np.minimum.accumulate(ranked[..., ::-1], axis=-1)[..., ::-1]
     q = np.empty_like(ranked)

@@ -70,6 +70,18 @@ def test_masked_grid_equals_esda_on_the_scope_cells(seed, factor):
     assert np.isnan(result.z[~mask]).all() and np.isfinite(result.z[mask]).all()
 
 
+def test_memory_layout_and_dtype_do_not_matter():
+    rng = np.random.default_rng(11)
+    mask = random_scope(rng, 20, 16)
+    counts = rng.poisson(1.0, (20, 16))
+    grid = Grid(0, 0, 20, 16, size=200, mask=mask)
+    expected = gistar(counts, grid).z
+    for variant in (np.asfortranarray(counts), counts.astype(np.uint16), counts.astype(np.float32)):
+        assert np.array_equal(gistar(variant, grid).z, expected, equal_nan=True)
+    fortran = Grid(0, 0, 20, 16, size=200, mask=np.asfortranarray(mask))
+    assert np.array_equal(gistar(np.asfortranarray(counts), fortran).z, expected, equal_nan=True)
+
+
 def test_cells_outside_the_scope_are_absent_not_zeros():
     rng = np.random.default_rng(5)
     mask = random_scope(rng, 15, 15)

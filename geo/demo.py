@@ -1,0 +1,78 @@
+"""The demo territory: Territoire de Belfort, the CSP Belfort's sectors, the real road
+accidents of the département and a synthetic, seeded set of problems and occurrences.
+
+Real and synthetic data never mix: accidents have source ``ONISR``, generated data
+source ``synthetic``. What the generator planted (and the analysis should find) is
+written to data/demo/planted.json.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+from sqlalchemy.engine import Engine
+
+from geo.accident_import import load_accidents
+from geo.commune_import import load_communes
+from geo.migrations import migrate
+from geo.occurrence_import import CANONICAL, write_occurrences
+from geo.problem_import import write_problems
+from geo.sector_import import load_sectors
+from geo.synthetic import generate, write_truth
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPARTEMENT = "90"
+SECTORS_FILE = ROOT / "data" / "boundaries" / "sectors-csp-belfort.geojson"
+COMMUNES_FILE = ROOT / "data" / "boundaries" / "communes-90.geojson"
+TRUTH_FILE = ROOT / "data" / "demo" / "planted.json"
+# The demo sectors are fictitious; they are dated from before the oldest accident
+# file so that every real accident falls in the sector drawn at its date.
+SECTORS_VALID_FROM = dt.date(2000, 1, 1)
+SYNTHETIC_SOURCE = "synthetic"
+SEED = 2026
+
+
+@dataclasses.dataclass
+class DemoReport:
+    lines: list[str]
+    truth_file: Path
+
+
+def load_demo(engine: Engine, say: Callable[[str], None] = lambda _: None) -> DemoReport:
+    """Load the whole demo into the database; idempotent (a second run adds nothing)."""
+    lines: list[str] = []
+
+    def step(report_lines: list[str]) -> None:
+        for line in report_lines:
+            lines.append(line)
+            say(line)
+
+    migrate(engine)
+    step(load_communes(engine, DEPARTEMENT).lines())
+    step(load_sectors(engine, SECTORS_FILE, valid_from=SECTORS_VALID_FROM).lines())
+    step(load_accidents(engine, DEPARTEMENT).lines())
+    step(load_synthetic(engine))
+    return DemoReport(lines, TRUTH_FILE)
+
+
+def load_synthetic(engine: Engine, seed: int = SEED) -> list[str]:
+    """Generate the synthetic problems and occurrences and load them (source 'synthetic')."""
+    demo = generate(gpd.read_file(COMMUNES_FILE), gpd.read_file(SECTORS_FILE), seed=seed)
+    write_truth(demo.truth, TRUTH_FILE)
+    occurrences = demo.occurrences.assign(line=range(1, len(demo.occurrences) + 1))
+    occurrences["problem_external_id"] = occurrences["problem_external_id"].fillna("")
+    with engine.begin() as conn:
+        added, updated, _ = write_problems(conn, demo.problems, SYNTHETIC_SOURCE, file="geo.synthetic",
+                                           read=len(demo.problems))
+        written, outside = write_occurrences(conn, occurrences[CANONICAL], SYNTHETIC_SOURCE, file="geo.synthetic",
+                                             read=len(occurrences))
+    return [
+        f"Synthetic demo data (seed {seed}, source '{SYNTHETIC_SOURCE}'): {len(demo.problems)} problems "
+        f"({added} added, {updated} updated), {len(occurrences)} occurrences ({written} written, "
+        f"{len(occurrences) - written} already present, {outside} outside every sector).",
+        f"What was planted is described in {TRUTH_FILE.relative_to(ROOT)}.",
+    ]
