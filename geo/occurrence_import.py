@@ -123,15 +123,12 @@ def check_occurrences(table: RowTable, *, mapping: dict[str, str] | None = None,
         x, y = row_checks.check_coordinates(first, second, names, coordinate_crs, territory, faults)
 
     bad_mask = faults.bad()
+    # Series, not numpy copies: Arrow strings and tz-aware times would be converted
+    # to Python objects one by one.
     good = pd.DataFrame({
-        "line": rows["line"].to_numpy(),
-        "external_id": ids.to_numpy(),
-        "category": codes.to_numpy(),
-        "occurred_at": when.to_numpy(),
-        "x": x, "y": y,
-        "description": get("description").to_numpy(),
-        "address": get("address").to_numpy(),
-        "problem_external_id": get("problem").to_numpy(),
+        "line": rows["line"], "external_id": ids, "category": codes, "occurred_at": when,
+        "x": pd.Series(x, index=rows.index), "y": pd.Series(y, index=rows.index),
+        "description": get("description"), "address": get("address"), "problem_external_id": get("problem"),
     })[~bad_mask].reset_index(drop=True)
     reasons = faults.reasons()
     bad = rows[bad_mask].drop(columns=[c for c in ("geometry",) if c in rows]).copy()
@@ -235,12 +232,32 @@ def write_occurrences(conn: Connection, good: pd.DataFrame, source: str, *, file
         "RETURNING id"), {"source": source, "file": file, "read": read, "rejected": rejected}).scalar_one()
     # JIT compiling this plan costs more than it saves at any batch size seen here.
     conn.execute(sa.text("SET LOCAL jit = off"))
+    bulk = _is_bulk(conn, len(good))
+    if bulk:
+        conn.execute(sa.text("DROP INDEX occurrence_geom_idx, occurrence_occurred_at_brin, occurrence_sector_time_idx"))
     written, outside = conn.execute(named_query("occurrence_attribute_insert"),
                                     {"source": source, "batch": batch, "tz": DEFAULT_TZ}).one()
+    if bulk:
+        for statement in named_query("occurrence_secondary_indexes").text.split(";"):
+            if "CREATE INDEX" in statement:
+                conn.execute(sa.text(statement))
     conn.execute(sa.text(
         "UPDATE import_batch SET rows_written = :w, rows_already_present = :a, rows_outside_sectors = :o "
         "WHERE id = :id"), {"w": written, "a": len(good) - written, "o": outside, "id": batch})
     return written, outside
+
+
+# A load at least this large, and at least as large as the table, rebuilds the
+# secondary indexes instead of updating them row by row. The rebuild locks the table
+# for the rest of the transaction: fine for the initial loads it is meant for.
+BULK_MIN_ROWS = 100_000
+
+
+def _is_bulk(conn: Connection, rows: int) -> bool:
+    if rows < BULK_MIN_ROWS:
+        return False
+    estimate = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE oid = 'occurrence'::regclass")).scalar()
+    return rows >= max(estimate, 0)
 
 
 _STAGING = """
