@@ -285,3 +285,19 @@ def test_commune_csp_epci_and_points_outside_sectors(engine, belfort, tmp_path):
     with engine.connect() as conn:
         batch = conn.execute(sa.text("SELECT rows_read, rows_written, rows_outside_sectors FROM import_batch")).one()
     assert tuple(batch) == (3, 3, 1)
+
+
+def test_bulk_load_rebuilds_the_same_indexes(engine, belfort, tmp_path, monkeypatch):
+    import geo.occurrence_import as occurrence_import
+
+    def indexes():
+        with engine.connect() as conn:
+            return sorted(conn.execute(sa.text(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = 'occurrence'")).scalars())
+
+    before = indexes()
+    monkeypatch.setattr(occurrence_import, "BULK_MIN_ROWS", 5)
+    report = load_occurrences(engine, csv_file(tmp_path, [good_line(i) for i in range(1, 11)]))
+    assert report.written == 10
+    assert indexes() == before
+    assert len(before) == 5  # primary key, (source, external_id), geom, occurred_at, (sector, time)
