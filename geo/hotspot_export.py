@@ -1,7 +1,7 @@
 """``psq export hotspots RUN``: the cells (or clusters) of a stored run, in EPSG:4326.
 
 Cells become squares: cell (i, j) of size s is [i s, (i + 1) s) x [j s, (j + 1) s) in
-Lambert-93. Columns: i, j, count, z, p, significant (FDR-adjusted p <= 0.05), gi_bin,
+Lambert-93; on a hexagon grid, (i, j) are the axial ids (q, r) of hexagons of area s². Columns: i, j, count, z, p, significant (FDR-adjusted p <= 0.05), gi_bin,
 and emerging_category and trend, or density, when the method computed them. For
 an emerging run, z, p, significant and gi_bin are those of the final time step.
 """
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from geo.hotspots import HotspotInputError
+from geo.hotspots.hexgrid import hex_polygons
 from geo.vector_export import write_vector
 
 _CELLS = """
@@ -35,11 +36,15 @@ _METHOD_COLUMNS = {
 def run_frame(engine: Engine, run_id: int) -> tuple[str, gpd.GeoDataFrame]:
     """The method of a run and its cells or clusters (EPSG:2154)."""
     with engine.connect() as conn:
-        method = conn.execute(sa.text("SELECT method FROM hotspot_run WHERE id = :run"), {"run": run_id}).scalar()
-        if method is None:
+        run = conn.execute(sa.text("SELECT method, params, cell_size FROM hotspot_run WHERE id = :run"),
+                           {"run": run_id}).first()
+        if run is None:
             raise HotspotInputError(f"no hotspot run {run_id}")
+        method = run.method
         query = _CLUSTERS if method == "dbscan" else _CELLS
         frame = gpd.read_postgis(sa.text(query), conn, geom_col="geometry", params={"run": run_id}, crs=2154)
+    if run.params.get("grid") == "hex":  # cells are hexagons (q, r), not squares
+        frame["geometry"] = hex_polygons(frame["i"].to_numpy(), frame["j"].to_numpy(), run.cell_size)
     if method in _METHOD_COLUMNS:
         frame = frame[_METHOD_COLUMNS[method]]
     return method, frame

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from geo.bulk import copy_rows
 from geo.hotspot_scope import Points, Scope, fetch_points, parse_scope, resolve_category
 from geo.hotspots import CATEGORIES, Grid, HotspotInputError, count_points, emerging_hotspots, gistar, kde_grid
+from geo.hotspots.hexgrid import hex_counts, hex_gistar, hex_scope
 from geo.hotspots.significance import gi_bin, two_sided_p
 
 METHODS = ("gistar", "kde", "dbscan", "emerging")
@@ -40,6 +41,7 @@ class RunRequest:
     last: dt.date | None = None
     category: str | None = None
     cell: float = DEFAULT_CELL
+    grid: str = "square"  # or "hex" (Gi* only): hexagons of area cell²
     band: float | None = None  # metres; default 1.5 x cell (queen neighbours)
     step: str = "week"
     lag: int = 1
@@ -89,6 +91,11 @@ def run_hotspots(engine: Engine, request: RunRequest, today: dt.date | None = No
     """
     if request.method not in METHODS:
         raise HotspotInputError(f"unknown method '{request.method}': choose one of {', '.join(METHODS)}")
+    if request.grid not in ("square", "hex"):
+        raise HotspotInputError(f"unknown grid '{request.grid}': choose square or hex")
+    if request.grid == "hex" and request.method != "gistar":
+        raise HotspotInputError("hexagons are available for gistar only; use the square grid for "
+                                f"{request.method}")
     first, last = default_period(request, today)
     with engine.begin() as conn:
         scope = parse_scope(conn, request.scope, last)
@@ -135,13 +142,33 @@ def _counted(points: Points, grid: Grid, scope: Scope, **steps) -> tuple[np.ndar
 
 
 def _gistar(points: Points, scope: Scope, first, last, request: RunRequest) -> _Stored:
+    if request.grid == "hex":
+        return _hex_gistar(points, scope, request)
     grid = _grid(scope, request)
     counts, notes = _counted(points, grid, scope)
     result = gistar(counts, grid, band=request.band)
     frame = result.to_frame(grid, counts).assign(
         significant=lambda f: f.p_fdr <= SIGNIFICANCE)
     summary = {_bin_label(b): int(n) for b, n in sorted(frame.gi_bin.value_counts().items(), reverse=True)}
-    params = {"cell": request.cell, "band": request.band or 1.5 * request.cell, "fdr": "benjamini-hochberg",
+    params = {"grid": "square", "cell": request.cell, "band": request.band or 1.5 * request.cell,
+              "fdr": "benjamini-hochberg", "significance": SIGNIFICANCE}
+    return _Stored(params, summary, tuple(notes) + result.warnings, cells=frame)
+
+
+def _hex_gistar(points: Points, scope: Scope, request: RunRequest) -> _Stored:
+    """Gi* on hexagons of area cell², neighbours within one ring (the six touching)."""
+    cells = hex_scope(scope.geometry, request.cell)
+    if len(points.x) == 0:
+        raise HotspotInputError(f"no occurrence in {scope.label} over this period and category")
+    counted = hex_counts(cells, points.x, points.y)
+    result = hex_gistar(cells, counted.counts)
+    frame = pd.DataFrame({"i": cells.q, "j": cells.r, "count": counted.counts, "z": result.z, "p": result.p,
+                          "p_fdr": result.p_fdr, "gi_bin": result.gi_bin})
+    frame["significant"] = frame.p_fdr <= SIGNIFICANCE
+    notes = [f"{counted.outside} occurrences lie in edge hexagons whose centre is outside the scope: not counted"
+             ] if counted.outside else []
+    summary = {_bin_label(b): int(n) for b, n in sorted(frame.gi_bin.value_counts().items(), reverse=True)}
+    params = {"grid": "hex", "cell": request.cell, "rings": 1, "fdr": "benjamini-hochberg",
               "significance": SIGNIFICANCE}
     return _Stored(params, summary, tuple(notes) + result.warnings, cells=frame)
 

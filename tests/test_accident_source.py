@@ -295,6 +295,12 @@ def test_tiny_files(tmp_path):
     assert read.accidents.description.tolist() == ["Accident corporel"]
     assert read.accidents.severity.tolist() == [None]
 
+    # A line with one field too many is still read, cut to the header's width.
+    tiny.write_text(header + "\n" + line + ",extra\n", encoding="utf-8")
+    assert read_accidents("90", source=tiny).accidents.external_id.tolist() == [
+        "201999900099"
+    ]
+
     tiny.write_text(header + "\n", encoding="utf-8")
     assert available_years(tiny) == []
     with pytest.raises(AccidentSourceError, match="hold no accident"):

@@ -148,3 +148,37 @@ def test_a_single_occurrence_gives_a_warning_not_a_crash(engine, accidents):
     assert any("a hot spot may be a single occurrence" in w for w in result.warnings)
     cells = stored_cells(engine, result.run_id)
     assert all(c.z is not None and np.isfinite(c.z) for c in cells)
+
+
+def test_hexagon_grid_run_and_export(engine, accidents, psq, tmp_path):
+    result = run_hotspots(engine, RunRequest(scope="csp:CSP Belfort", method="gistar", grid="hex", **PERIOD))
+    assert result.cells > 3000
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT params->>'grid' FROM hotspot_run WHERE id = :r"),
+                            {"r": result.run_id}).scalar() == "hex"
+    out = psq("export", "hotspots", result.run_id, "--format", "gpkg", "-o", tmp_path / "hex.gpkg")
+    assert out.exit_code == 0
+    import geopandas as gpd
+
+    cells = gpd.read_file(tmp_path / "hex.gpkg").to_crs(2154)
+    assert len(cells) == result.cells
+    assert all(len(g.exterior.coords) == 7 for g in cells.geometry)  # six sides, closed ring
+    assert cells.geometry.area.round(3).unique().tolist() == [40000.0]  # area = cell²
+    with pytest.raises(HotspotInputError, match="hexagons are available for gistar only"):
+        run_hotspots(engine, RunRequest(scope="csp:CSP Belfort", method="emerging", grid="hex", **PERIOD))
+
+
+def test_load_accidents_reports_every_drop_and_is_idempotent(engine, accidents, psq):
+    assert accidents.written == 350 and accidents.rows_read == 2662
+    lines = accidents.lines()
+    assert "Dropped 2297: no coordinates." in lines
+    assert sum(n for _, n in accidents.dropped) + accidents.written == accidents.rows_read
+    again = psq("load", "accidents", "--dept", "90", "--years", "2005-2020")
+    assert "350 usable, 0 written, 350 already present." in again.output
+    with engine.connect() as conn:
+        kinds = conn.execute(sa.text("SELECT DISTINCT source, category_code FROM occurrence")).all()
+    assert kinds == [("ONISR", "securite_routiere")]
+    refused = psq("load", "accidents", "--dept", "90", "--years", "2030")
+    assert refused.exit_code == 1
+    assert refused.output.strip() == ("Error: Years 2030 to 2030 are not all in the accident files, which hold "
+                                      "2005 to 2020.")

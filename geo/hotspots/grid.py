@@ -8,10 +8,8 @@ study areas (DESIGN.md section 5). A `Grid` is a rectangular block of such cells
 says which cells belong to the study area (the *scope*); statistics use only those
 cells, and every one of them, zero counts included.
 
-Only square cells are done. Hexagons, an option of the design, are not: a hex grid
-would be another class offering the same duties (cell of a point, centres, scope mask,
-and a neighbourhood kernel for the window sums of `geo.hotspots.neighbourhood`, which
-on an offset-row layout depends on the parity of the row).
+Square cells live here; hexagons, the design's option, are in `geo.hotspots.hexgrid`
+(same anchoring at the origin, Gi* through the sparse-weights path).
 """
 
 from __future__ import annotations
