@@ -63,7 +63,7 @@ def load_synthetic(engine: Engine, seed: int = SEED) -> list[str]:
     """Generate the synthetic problems and occurrences and load them (source 'synthetic')."""
     demo = generate(gpd.read_file(COMMUNES_FILE), gpd.read_file(SECTORS_FILE), seed=seed)
     write_truth(demo.truth, TRUTH_FILE)
-    occurrences = demo.occurrences.assign(line=range(1, len(demo.occurrences) + 1))
+    occurrences = demo.occurrences.assign(line=range(1, len(demo.occurrences) + 1), address=None)
     occurrences["problem_external_id"] = occurrences["problem_external_id"].fillna("")
     with engine.begin() as conn:
         added, updated, _ = write_problems(conn, demo.problems, SYNTHETIC_SOURCE, file="geo.synthetic",
