@@ -126,3 +126,46 @@ def client(app):
 
 
 
+
+
+# -- logged-in clients (the app asks every page for a login) --------------------------
+ADMIN_LOGIN = ("admin@psq.test", "mot de passe de test")
+
+
+def csrf_token_in(html: str) -> str:
+    """The CSRF token of a page (its ``<meta name="csrf-token">``, as our scripts read it)."""
+    import re
+
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, "the page has no csrf-token meta"
+    return match.group(1)
+
+
+@pytest.fixture
+def login():
+    """Log a test client in through the real form; returns the response to the POST."""
+
+    def log_in(client, email: str, password: str, next_page: str | None = None):
+        token = csrf_token_in(client.get("/connexion").text)
+        url = "/connexion" + (f"?next={next_page}" if next_page else "")
+        return client.post(url, data={"csrf_token": token, "email": email, "password": password})
+
+    return log_in
+
+
+@pytest.fixture
+def admin_account(engine) -> tuple[str, str]:
+    """An admin in the test database: (email, password)."""
+    from geo.accounts import create_user
+
+    create_user(engine, ADMIN_LOGIN[0], "admin", ADMIN_LOGIN[1], display_name="Admin de test")
+    return ADMIN_LOGIN
+
+
+@pytest.fixture
+def admin_client(app, admin_account, login):
+    """A test client logged in as an admin."""
+    client = app.test_client()
+    response = login(client, *admin_account)
+    assert response.status_code == 302, response.text
+    return client

@@ -17,6 +17,7 @@ import geopandas as gpd
 from sqlalchemy.engine import Engine
 
 from geo.accident_import import load_accidents
+from geo.accounts import DuplicateEmailError, create_user
 from geo.commune_import import load_communes
 from geo.migrations import migrate
 from geo.occurrence_import import CANONICAL, write_occurrences
@@ -56,7 +57,33 @@ def load_demo(engine: Engine, say: Callable[[str], None] = lambda _: None) -> De
     step(load_sectors(engine, SECTORS_FILE, valid_from=SECTORS_VALID_FROM).lines())
     step(load_accidents(engine, DEPARTEMENT).lines())
     step(load_synthetic(engine))
+    step(demo_accounts(engine))
     return DemoReport(lines, TRUTH_FILE)
+
+
+# One account per role, with passwords printed on purpose: this is a demo territory
+# with synthetic data; never reuse these on real data.
+DEMO_PASSWORD = "demo-psq-belfort"
+DEMO_ACCOUNTS = (
+    ("admin@demo.psq.fr", "admin", {}, "Administrateur démo"),
+    ("chef.centre@demo.psq.fr", "chef_secteur", {"sectors": ("BEL-CENTRE", "BEL-GLACIS")}, "Cheffe de secteur Centre"),
+    ("referent@demo.psq.fr", "referent", {}, "Référent sûreté démo"),
+    ("maire.belfort@demo.psq.fr", "maire", {"commune": "90010"}, "Maire de Belfort (démo)"),
+    ("partenaire@demo.psq.fr", "partenaire", {}, "Bailleur social (démo)"),
+)
+
+
+def demo_accounts(engine: Engine) -> list[str]:
+    """Create the demo accounts if missing; return the lines that give the logins."""
+    lines = [f"Demo logins (password for all: {DEMO_PASSWORD}):"]
+    for email, role, scope, name in DEMO_ACCOUNTS:
+        try:
+            create_user(engine, email, role, DEMO_PASSWORD, display_name=name, **scope)
+        except DuplicateEmailError:
+            pass  # a second run keeps the accounts (and their audit trail)
+        where = ", ".join(scope.get("sectors", ())) or scope.get("commune", "")
+        lines.append(f"  {role:<13} {email}" + (f"  ({where})" if where else ""))
+    return lines
 
 
 def load_synthetic(engine: Engine, seed: int = SEED) -> list[str]:

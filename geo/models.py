@@ -306,3 +306,68 @@ class CommuneCell(Base):
     i: Mapped[int] = mapped_column(Integer, primary_key=True)
     j: Mapped[int] = mapped_column(Integer, primary_key=True)
     insee: Mapped[str] = mapped_column(ForeignKey("commune.insee", ondelete="CASCADE"), primary_key=True)
+
+
+USER_ROLES = ("admin", "chef_secteur", "referent", "maire", "partenaire")
+
+
+class AppUser(Base):
+    """A person who signs in to the web app; ``role`` decides what he sees (geo/accounts.py)."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint("email = lower(email) AND email LIKE '%_@_%'"),
+        CheckConstraint(f"role IN {USER_ROLES}"),
+        CheckConstraint("failed_logins >= 0"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(Text, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text, comment="argon2id hash (PHC string); never the password.")
+    role: Mapped[str] = mapped_column(Text)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_logins: Mapped[int] = mapped_column(
+        Integer, server_default="0", comment="Failed logins since the last success or the last lockout.")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserSector(Base):
+    """A sector of a chief's scope: a code of a CSP, whatever the sector's versions."""
+
+    __tablename__ = "user_sector"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id"), primary_key=True)
+    sector_code: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class UserCommune(Base):
+    """A mayor's commune."""
+
+    __tablename__ = "user_commune"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    insee: Mapped[str] = mapped_column(ForeignKey("commune.insee"), primary_key=True)
+
+
+class AuditLog(Base):
+    """One account write or login attempt; append-only (a trigger refuses UPDATE and DELETE)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("audit_log_at_brin", "at", postgresql_using="brin"),
+        Index("audit_log_user_idx", "user_id", "at"),
+        Index("audit_log_target_idx", "target", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id"), comment="Who did it; NULL for the command line or an unknown login.")
+    action: Mapped[str] = mapped_column(Text)
+    target: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    ip: Mapped[str | None] = mapped_column(Text)

@@ -54,10 +54,15 @@ class PageWatch:
         return [u for u in self.requests if not u.startswith(("http://127.0.0.1:", "data:", "about:"))]
 
 
-def test_csp_map_renders_offline_with_its_layers(engine, live_server, browser):
+def test_csp_map_renders_offline_with_its_layers(engine, live_server, browser, admin_account):
     load_communes(engine, "90")
     load_sectors(engine, BOUNDARIES / "sectors-csp-belfort.geojson", valid_from=dt.date(2024, 1, 1))
     watch = PageWatch(browser)
+    watch.page.goto(live_server + "/connexion")
+    watch.page.fill("input[name=email]", admin_account[0])
+    watch.page.fill("input[name=password]", admin_account[1])
+    watch.page.click("input[type=submit]")
+    watch.page.wait_for_url(live_server + "/csp/**")
     watch.page.goto(live_server + "/")
     watch.page.wait_for_selector("path.leaflet-interactive")
     watch.page.wait_for_load_state("networkidle")

@@ -53,7 +53,8 @@ def test_gistar_on_real_accidents_equals_esda(engine, accidents):
     assert all(c.significant == (c.p_fdr <= 0.05) for c in cells)
     with engine.connect() as conn:
         run = conn.execute(sa.text("SELECT * FROM hotspot_run WHERE id = :r"), {"r": result.run_id}).one()
-    assert run.params == {"cell": 200.0, "band": 300.0, "fdr": "benjamini-hochberg", "significance": 0.05}
+    assert run.params == {"grid": "square", "cell": 200.0, "band": 300.0, "fdr": "benjamini-hochberg",
+                          "significance": 0.05}
     assert (run.scope_kind, run.scope_ref, run.period_from, run.occurrences) == (
         "csp", "CSP Belfort", dt.date(2005, 1, 1), result.occurrences)
 

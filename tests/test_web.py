@@ -20,6 +20,12 @@ def belfort(engine):
     load_sectors(engine, BOUNDARIES / "sectors-csp-belfort.geojson", valid_from=dt.date(2024, 1, 1))
 
 
+@pytest.fixture
+def client(admin_client):
+    """Every page needs a login: these tests see them as an admin (tests/test_auth.py checks the others)."""
+    return admin_client
+
+
 def test_empty_database_says_what_to_do(client):
     page = client.get("/")
     assert page.status_code == 200

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 from flask import Flask
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -26,6 +31,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         Attribution text shown with the base tiles.
     SECRET_KEY
         Signs the session cookie; default: a random key per process (set it in production).
+    SESSION_COOKIE_SECURE
+        Send the session cookie over HTTPS only; default from PSQ_SECURE_COOKIES (off,
+        for the local demo over plain HTTP; turn it on behind HTTPS).
+    PERMANENT_SESSION_LIFETIME
+        A session ends after this long without a request (default 8 hours).
     """
     app = Flask(__name__)
     app.config.from_mapping(
@@ -35,12 +45,23 @@ def create_app(test_config: dict | None = None) -> Flask:
         BASE_TILES_ATTRIBUTION=os.environ.get("PSQ_BASE_TILES_ATTRIBUTION", ""),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=_flag(os.environ.get("PSQ_SECURE_COOKIES")),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        # The CSRF token lives as long as the session (a map page stays open for hours).
+        WTF_CSRF_TIME_LIMIT=None,
     )
     if test_config:
         app.config.update(test_config)
 
-    from web import db, pages
+    from web import access, auth, db, pages
 
     db.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(auth.bp)
+    auth.login_manager.init_app(app)
+    # Login first (anonymous: redirect to /connexion, or 401 under /api/), then the CSRF check
+    # of every POST, PUT, PATCH and DELETE (forms and JSON alike).
+    app.before_request(access.login_gate)
+    auth.csrf.init_app(app)
+    app.register_error_handler(403, access.forbidden)
     return app

@@ -15,6 +15,7 @@ import click
 from flask.cli import FlaskGroup
 
 from geo import database
+from geo.accident_source import AccidentInputError
 from geo.cluster import ClusterError, EmbeddedCluster
 from geo.data_france import UnknownDepartementError
 from geo.hotspots import HotspotInputError
@@ -22,7 +23,8 @@ from geo.occurrence_import import BadRowsError
 from geo.projections import UnsupportedTerritoryError
 from geo.vector_file import VectorFileError
 
-USER_ERRORS = (ClusterError, VectorFileError, UnknownDepartementError, UnsupportedTerritoryError, HotspotInputError)
+USER_ERRORS = (ClusterError, VectorFileError, UnknownDepartementError, UnsupportedTerritoryError, HotspotInputError,
+               AccidentInputError)
 
 
 def user_errors(command):
@@ -245,7 +247,10 @@ def load_accidents_command(dept_code, years):
 @click.option("--scope", required=True, help="sector:CODE, csp:NAME, commune:INSEE or polygon:WKT (lon/lat).")
 @click.option("--method", type=click.Choice(["gistar", "kde", "dbscan", "emerging"]), default="gistar",
               show_default=True)
-@click.option("--cell", type=float, default=200.0, show_default=True, help="Cell side in metres.")
+@click.option("--cell", type=float, default=200.0, show_default=True,
+              help="Cell side in metres (hexagons: the side of the square of the same area).")
+@click.option("--grid", type=click.Choice(["square", "hex"]), default="square", show_default=True,
+              help="Square cells, or hexagons (gistar only).")
 @click.option("--band", type=float, help="Neighbourhood distance band in metres (default 1.5 x cell: queen).")
 @click.option("--step", type=click.Choice(["week", "month"]), default="week", show_default=True,
               help="Time step of the emerging hotspot cube.")
@@ -259,12 +264,12 @@ def load_accidents_command(dept_code, years):
 @click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last day, included (default yesterday).")
 @click.option("--category", help="Only this category (code or French label).")
 @user_errors
-def hotspots_command(scope, method, cell, band, step, lag, bandwidth, eps, min_points, first, last, category):
+def hotspots_command(scope, method, cell, grid, band, step, lag, bandwidth, eps, min_points, first, last, category):
     """Compute hotspots on a scope and a period, store the run, print its id and summary."""
     from geo.hotspot_runs import RunRequest, run_hotspots
 
     request = RunRequest(scope=scope, method=method, first=first.date() if first else None,
-                         last=last.date() if last else None, category=category, cell=cell, band=band, step=step,
+                         last=last.date() if last else None, category=category, cell=cell, grid=grid, band=band, step=step,
                          lag=lag, bandwidth=bandwidth, eps=eps, min_points=min_points)
     click.echo("\n".join(run_hotspots(engine(), request).lines()))
 
@@ -340,3 +345,7 @@ def serve(host, port):
     app = create_app()
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop).")
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+from web.cli_users import users  # noqa: E402  (psq user: accounts of the web app)
+main.add_command(users)
