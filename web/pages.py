@@ -11,6 +11,7 @@ from geo.territory import communes_around, list_csps, sector_summaries, sectors_
 from layers.base_map import base_map
 from layers.offline import localize
 from layers.territory import commune_layer, sector_layer
+from web.access import current_scope, require_csp
 from web.db import get_engine
 
 bp = Blueprint("pages", __name__)
@@ -36,9 +37,10 @@ def index():
 
 @bp.route("/csp/<name>")
 def csp_map(name: str):
+    require_csp(name)
     engine = get_engine()
     day = _day_from_request()
-    csps = list_csps(engine, day)
+    csps = [c for c in list_csps(engine, day) if current_scope().can_see_csp(c["name"])]
     if name not in {c["name"] for c in csps}:
         abort(404, description=f"Aucune CSP nommée « {name} ».")
     sectors = sectors_as_of(engine, day, csp=name)
