@@ -25,8 +25,8 @@ def main() -> None:
         "# Benchmark results",
         "",
         f"Written by `make bench` on {dt.date.today()} ({platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}). Absolute times are for information: the ratios, measured in "
-        "the same run, are what to compare.",
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the start). Absolute "
+        "times are for information: the ratios, measured in the same run, are what to compare.",
     ]
     for name, title in BENCHMARKS.items():
         module = importlib.import_module(f"bench.{name}")
