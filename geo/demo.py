@@ -21,6 +21,7 @@ from geo.accounts import DuplicateEmailError, create_user
 from geo.commune_import import load_communes
 from geo.migrations import migrate
 from geo.occurrence_import import CANONICAL, write_occurrences
+from geo.progress import progress
 from geo.problem_import import write_problems
 from geo.sector_import import load_sectors
 from geo.synthetic import generate, write_truth
@@ -52,12 +53,20 @@ def load_demo(engine: Engine, say: Callable[[str], None] = lambda _: None) -> De
             lines.append(line)
             say(line)
 
-    migrate(engine)
-    step(load_communes(engine, DEPARTEMENT).lines())
-    step(load_sectors(engine, SECTORS_FILE, valid_from=SECTORS_VALID_FROM).lines())
-    step(load_accidents(engine, DEPARTEMENT).lines())
-    step(load_synthetic(engine))
-    step(demo_accounts(engine))
+    steps = [
+        ("schema", lambda: _migrated(engine)),
+        ("communes", lambda: load_communes(engine, DEPARTEMENT).lines()),
+        ("sectors", lambda: load_sectors(engine, SECTORS_FILE, valid_from=SECTORS_VALID_FROM).lines()),
+        ("road accidents", lambda: load_accidents(engine, DEPARTEMENT).lines()),
+        ("synthetic data", lambda: load_synthetic(engine)),
+        ("accounts", lambda: demo_accounts(engine)),
+    ]
+    bar = progress(total=len(steps), desc="Demo", unit="step")
+    for name, run in steps:
+        bar.set_postfix_str(name)
+        step(run())
+        bar.update()
+    bar.close()
     return DemoReport(lines, TRUTH_FILE)
 
 
@@ -84,6 +93,11 @@ def demo_accounts(engine: Engine) -> list[str]:
         where = ", ".join(scope.get("sectors", ())) or scope.get("commune", "")
         lines.append(f"  {role:<13} {email}" + (f"  ({where})" if where else ""))
     return lines
+
+
+def _migrated(engine: Engine) -> list[str]:
+    before, after = migrate(engine)
+    return [] if before == after else [f"Schema migrated to revision {after}."]
 
 
 def load_synthetic(engine: Engine, seed: int = SEED) -> list[str]:
