@@ -371,3 +371,39 @@ class AuditLog(Base):
     target: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSONB, server_default="{}")
     ip: Mapped[str | None] = mapped_column(Text)
+
+
+class PatrolZone(Base):
+    """A patrol-focus zone drawn by a chief in a sector (code of a CSP); ``deleted_at``: withdrawn."""
+
+    __tablename__ = "patrol_zone"
+    __table_args__ = (
+        CheckConstraint("ST_IsValid(geom)"),
+        CheckConstraint("btrim(reason) <> ''"),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from"),
+        CheckConstraint("jsonb_typeof(time_slots) = 'array'"),
+        Index("patrol_zone_sector_idx", "csp_id", "sector_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id"))
+    sector_code: Mapped[str] = mapped_column(Text)
+    geom = mapped_column(_geometry("MULTIPOLYGON"), nullable=False)
+    reason: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date, comment="Last day of validity, included; NULL: open-ended.")
+    time_slots: Mapped[list] = mapped_column(JSONB, server_default="[]")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="Withdrawn (soft delete): kept for history.")
+
+
+class PatrolZoneProblem(Base):
+    """A problem a patrol zone targets."""
+
+    __tablename__ = "patrol_zone_problem"
+
+    zone_id: Mapped[int] = mapped_column(ForeignKey("patrol_zone.id", ondelete="CASCADE"), primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"), primary_key=True)

@@ -58,6 +58,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
+    from web import zones  # patrol zones: pages and API
+
+    app.register_blueprint(zones.bp)
+    from web import api, sector_pages
+
+    app.register_blueprint(sector_pages.bp)
+    app.register_blueprint(api.bp)
+    from web import mayor_pages, overview
+    app.register_blueprint(mayor_pages.bp)
+    app.register_blueprint(overview.bp)
     auth.login_manager.init_app(app)
     # Login first (anonymous: redirect to /connexion, or 401 under /api/), then the CSRF check
     # of every POST, PUT, PATCH and DELETE (forms and JSON alike).

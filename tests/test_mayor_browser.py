@@ -1,0 +1,76 @@
+"""The mayor's commune page and the CSP overview in a real headless Chromium.
+
+The mayor logs in through the form and lands on his commune; no request may leave
+127.0.0.1 and no JavaScript error may occur. Screenshots go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from geo.accounts import create_user
+from geo.commune_import import load_communes
+from geo.demo import load_synthetic
+from geo.sector_import import load_sectors
+from tests.support import ARTIFACTS, BOUNDARIES
+from tests.test_browser import PageWatch, browser, live_server  # noqa: F401  (fixtures)
+
+MAYOR = ("maire.belfort@demo.psq.fr", "demo-psq-belfort")
+PERIOD = "du=2025-11-01&au=2026-10-31"
+
+
+@pytest.fixture
+def belfort(engine):
+    load_communes(engine, "90")
+    load_sectors(engine, BOUNDARIES / "sectors-csp-belfort.geojson", valid_from=dt.date(2000, 1, 1))
+    load_synthetic(engine)
+    create_user(engine, MAYOR[0], "maire", MAYOR[1], commune="90010", display_name="Maire de Belfort")
+
+
+def log_in(watch: PageWatch, server: str, email: str, password: str) -> None:
+    watch.page.goto(server + "/connexion")
+    watch.page.fill("input[name=email]", email)
+    watch.page.fill("input[name=password]", password)
+    watch.page.click("input[type=submit]")
+
+
+def test_mayor_lands_on_his_commune_and_nowhere_else(live_server, browser, belfort):  # noqa: F811
+    watch = PageWatch(browser)
+    log_in(watch, live_server, *MAYOR)
+    watch.page.wait_for_url(live_server + "/commune/90010")
+    watch.page.goto(f"{live_server}/commune/90010?{PERIOD}")
+    watch.page.wait_for_selector("path.leaflet-interactive")
+    watch.page.wait_for_load_state("networkidle")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    watch.page.screenshot(path=str(ARTIFACTS / "mayor.png"))
+
+    assert watch.errors == []
+    assert watch.off_site() == []
+    # The commune outline and at least a few aggregated cells are drawn.
+    assert watch.page.locator("path.leaflet-interactive").count() > 5
+    assert watch.page.locator("svg.sparkline").count() >= 1
+    assert "Problèmes suivis par le GPO" in watch.page.inner_text("aside")
+
+    response = watch.page.goto(live_server + "/commune/90011")
+    assert response.status == 403
+    assert "Accès refusé" in watch.page.inner_text("main")
+    assert watch.off_site() == []
+
+
+def test_admin_sees_the_overview(live_server, browser, belfort, admin_account):  # noqa: F811
+    watch = PageWatch(browser)
+    log_in(watch, live_server, *admin_account)
+    watch.page.wait_for_url(live_server + "/csp/**")
+    watch.page.goto(f"{live_server}/vue-ensemble?{PERIOD}")
+    watch.page.wait_for_selector("path.leaflet-interactive")
+    watch.page.wait_for_load_state("networkidle")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    watch.page.screenshot(path=str(ARTIFACTS / "overview.png"))
+
+    assert watch.errors == []
+    assert watch.off_site() == []
+    assert watch.page.locator("table.rates tbody tr").count() == 8
+    assert watch.page.locator("path.leaflet-interactive").count() >= 8
+    assert "Faits pour 1 000 habitants" in watch.page.inner_text(".map-legend")

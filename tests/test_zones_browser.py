@@ -1,0 +1,139 @@
+"""The patrol zones page in a real headless Chromium: draw with the mouse, saved, found again after a reload.
+
+Uses Debian's /usr/bin/chromium as tests/test_browser.py does. No request may leave
+127.0.0.1 and no JavaScript error may occur (the browser's own line about the 400
+answer of a refused zone is the expected refusal, not an error of ours). Screenshots go to
+tests/artifacts/zones-*.png.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from geo.accounts import create_user
+from geo.commune_import import load_communes
+from geo.demo import load_synthetic
+from geo.sector_import import load_sectors
+from tests.support import ARTIFACTS, BOUNDARIES
+from tests.test_browser import PageWatch, browser, live_server  # noqa: F401 - fixtures
+
+CHIEF = ("chef.centre@demo.psq.fr", "demo-psq-belfort")
+INSIDE = (47.638999, 6.854562)  # lat, lon: well inside BEL-CENTRE
+OUTSIDE = (47.631923, 6.843716)  # inside BEL-RESID, not his
+
+
+@pytest.fixture
+def demo(engine):
+    load_communes(engine, "90")
+    load_sectors(engine, BOUNDARIES / "sectors-csp-belfort.geojson", valid_from=dt.date(2000, 1, 1))
+    load_synthetic(engine)
+    create_user(engine, CHIEF[0], "chef_secteur", CHIEF[1], sectors=("BEL-CENTRE", "BEL-GLACIS"))
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT id FROM csp WHERE name = 'CSP Belfort'")).scalar_one()
+
+
+def log_in(watch, base):
+    watch.page.goto(base + "/connexion")
+    watch.page.fill("input[name=email]", CHIEF[0])
+    watch.page.fill("input[name=password]", CHIEF[1])
+    watch.page.click("input[type=submit]")
+    watch.page.wait_for_url(base + "/csp/**")
+
+
+def screen_points(page, lat, lon, half_m=90.0):
+    """Page pixels of the 4 corners of a square around a point, as the map shows them now."""
+    return page.evaluate(
+        """([lat, lon, dlat, dlon]) => {
+            const config = JSON.parse(document.getElementById('zones-config').textContent);
+            const map = window[config.map];
+            const box = map.getContainer().getBoundingClientRect();
+            return [[lat - dlat, lon - dlon], [lat - dlat, lon + dlon], [lat + dlat, lon + dlon], [lat + dlat, lon - dlon]]
+              .map(ll => map.latLngToContainerPoint(ll)).map(p => [box.left + p.x, box.top + p.y]);
+        }""", [lat, lon, half_m / 111_000, half_m / 75_000])
+
+
+def draw_polygon(page, points):
+    """Leaflet.draw's polygon tool, with the mouse: click each corner, then the first one to close."""
+    page.click("a.leaflet-draw-draw-polygon")
+    for x, y in [*points, points[0]]:
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.up()
+        page.wait_for_timeout(250)
+
+
+def screenshot(page, name):
+    """A screenshot of the page, a second after the last action (zoom animations end)."""
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def pan_to(page, lat, lon):
+    page.evaluate("""([lat, lon]) => {
+        const config = JSON.parse(document.getElementById('zones-config').textContent);
+        window[config.map].setView([lat, lon], 16, {animate: false});
+    }""", [lat, lon])
+
+
+def zone_ids(engine):
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT id FROM patrol_zone WHERE deleted_at IS NULL ORDER BY id")).scalars().all()
+
+
+def test_draw_a_zone_with_the_mouse_and_find_it_after_reload(engine, live_server, browser, demo):  # noqa: F811
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    watch = PageWatch(browser)
+    log_in(watch, live_server)
+    watch.page.goto(live_server + "/secteur/CSP%20Belfort/BEL-CENTRE/zones")
+    watch.page.wait_for_selector("a.leaflet-draw-draw-polygon")
+    watch.page.wait_for_load_state("networkidle")
+    assert "Zones suggérées" in watch.page.inner_text("aside")
+    watch.page.fill("#zone-reason", "Rassemblements nocturnes sur la place")
+    watch.page.fill("#zone-from", "2026-11-01")
+    watch.page.fill("#zone-to", "2027-03-31")
+    watch.page.fill("#zone-slots", "ven-sam 20:00-02:00")
+    pan_to(watch.page, *INSIDE)
+    draw_polygon(watch.page, screen_points(watch.page, *INSIDE))
+    message = watch.page.wait_for_selector(".zone-message.ok")
+    assert "enregistrée" in message.inner_text()
+    screenshot(watch.page, "zones-drawn.png")
+    [zone_id] = zone_ids(engine)
+    with engine.connect() as conn:
+        reason, slots, area = conn.execute(sa.text(
+            "SELECT reason, time_slots, ST_Area(geom) FROM patrol_zone WHERE id = :id"), {"id": zone_id}).one()
+    assert reason == "Rassemblements nocturnes sur la place"
+    assert slots == [{"days": ["ven", "sam"], "start": "20:00", "end": "02:00"}]
+    assert 20_000 < area < 40_000
+
+    watch.page.reload()
+    watch.page.wait_for_selector(f"path.psq-zone-{zone_id}")
+    watch.page.wait_for_load_state("networkidle")
+    watch.page.wait_for_timeout(500)  # let the zoom animation of fitBounds end before the screenshot
+    entry = watch.page.inner_text(f"#zone-{zone_id}")
+    assert "Rassemblements nocturnes sur la place" in entry and "ven-sam 20:00-02:00" in entry
+    screenshot(watch.page, "zones-reloaded.png")
+
+    # Outside his sectors: refused with the French sentence, the shape removed, nothing stored.
+    watch.page.fill("#zone-reason", "Zone hors de mes secteurs")
+    pan_to(watch.page, *OUTSIDE)
+    paths_before = watch.page.locator("path.leaflet-interactive").count()
+    draw_polygon(watch.page, screen_points(watch.page, *OUTSIDE))
+    refused = watch.page.wait_for_selector(".zone-message.refused")
+    assert "La zone sort de vos secteurs sur" in refused.inner_text()
+    watch.page.wait_for_timeout(300)
+    assert watch.page.locator("path.leaflet-interactive").count() == paths_before
+    screenshot(watch.page, "zones-refused.png")
+    assert zone_ids(engine) == [zone_id]
+
+    watch.page.goto(f"{live_server}/zones/{zone_id}/briefing")
+    watch.page.wait_for_selector(f"path.psq-zone-{zone_id}")
+    assert "Rassemblements nocturnes sur la place" in watch.page.inner_text(".briefing")
+    watch.page.screenshot(path=str(ARTIFACTS / "zones-briefing.png"), full_page=True)
+
+    expected_refusal = "the server responded with a status of 400"
+    assert [e for e in watch.errors if expected_refusal not in e] == []
+    assert sum(expected_refusal in e for e in watch.errors) <= 1
+    assert watch.off_site() == []

@@ -1,0 +1,68 @@
+"""The overview of a CSP: its sectors coloured by occurrences per 1,000 inhabitants.
+
+For admins and référents (every CSP) and for sector chiefs (the CSP of their sectors
+only); a table gives each sector's rate and the trend of its 12 monthly counts.
+"""
+
+from __future__ import annotations
+
+import folium
+from flask import Blueprint, abort, current_app, render_template, request
+
+from geo import commune_stats as stats
+from geo.territory import communes_around, list_csps
+from layers.base_map import base_map
+from layers.choropleth import legend, quantile_breaks, rate_layer
+from layers.territory import commune_layer
+from web.access import CSP_ROLES, current_scope, require_csp, roles_required
+from web.db import get_engine
+from web.mayor_pages import PeriodError, period_from_request, render_map
+
+bp = Blueprint("overview", __name__)
+
+TREND_ARROWS = {"hausse": "▲", "baisse": "▼", "stable": "●"}
+
+
+def _chosen_csp(csps: list[dict]) -> str:
+    """The CSP of ``?csp=``, else the user's first one (a chief) or the first with sectors."""
+    scope = current_scope()
+    visible = [c["name"] for c in csps if scope.can_see_csp(c["name"])]
+    wanted = request.args.get("csp") or next(
+        (c["name"] for c in csps if c["name"] in visible and c["sectors"]), visible[0] if visible else None)
+    if wanted is None:
+        abort(404, description="Aucune circonscription n'est chargée.")
+    if wanted not in {c["name"] for c in csps}:
+        abort(404, description=f"Aucune CSP nommée « {wanted} ».")
+    require_csp(wanted)
+    return wanted
+
+
+def _rate_map(shapes):
+    engine = get_engine()
+    m = base_map(tuple(shapes.to_crs(4326).total_bounds), current_app.config["BASE_TILES_URL"],
+                 current_app.config["BASE_TILES_ATTRIBUTION"])
+    communes = communes_around(engine, shapes)
+    if len(communes):
+        commune_layer(communes).add_to(m)
+    breaks = quantile_breaks([r for r in shapes.rate if r is not None])
+    rate_layer(shapes, breaks).add_to(m)
+    return render_map(m), breaks
+
+
+@bp.route("/vue-ensemble")
+@roles_required(*CSP_ROLES)
+def overview_page():
+    engine = get_engine()
+    try:
+        first, last = period_from_request()
+    except PeriodError as error:
+        abort(400, description=str(error))
+    csps = list_csps(engine, last)
+    csp = _chosen_csp(csps)
+    scope = current_scope()
+    rates, shapes = stats.sector_rates(engine, csp, first, last)
+    map_parts, breaks = _rate_map(shapes) if len(shapes) else (None, ())
+    return render_template(
+        "overview.html", csp=csp, csps=[c for c in csps if scope.can_see_csp(c["name"])], first=first, last=last,
+        rates=rates, arrows=TREND_ARROWS, legend=legend(breaks, "{:.1f}", " ‰") if breaks else [],
+        map_parts=map_parts, total=sum(r.occurrences for r in rates), population=sum(r.population for r in rates))

@@ -1,0 +1,337 @@
+"""The sector chief's page: ``GET /secteur/<csp>/<code>``.
+
+A map of one sector (its limit, the communes as background, its problems, its
+occurrences as 200 m cell counts loaded for the view, and the hotspot statistics
+computed on the fly) with a side panel (figures by category, the list of problems).
+Statistics are computed for each view and never stored: Gi* and the density take
+milliseconds on a sector, the emerging categories (104 weeks) well under a second.
+
+The helpers that read the period, the category and the sector of a request are
+shared with the JSON endpoints of web/api.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from shapely import wkb
+from werkzeug.datastructures import MultiDict
+
+from geo.categories import categories, resolve
+from geo.hotspot_runs import step_starts
+from geo.hotspot_scope import Points, Scope, fetch_points
+from geo.hotspots import (CATEGORIES, Grid, HotspotInputError, count_points, emerging_hotspots, gistar, grid_frame,
+                          kde_grid)
+from geo.problem_status import LABELS as STATUS_LABELS
+from geo.queries import named_query
+from geo.territory import communes_around
+from layers.base_map import base_map
+from layers.hotspot_layers import (EMERGING_STYLE, GI_BIN_STYLE, cluster_layer, density_layer, emerging_layer,
+                                   gistar_layer)
+from layers.legend import Legend
+from layers.offline import localize
+from layers.problem_layers import GridCounts, category_style, grid_legend_entries, problem_layer
+from layers.territory import commune_layer, sector_layer
+from web.access import current_scope, require_sector, roles_required
+from web.db import get_engine
+
+bp = Blueprint("sector_pages", __name__)
+
+#: Who may open a sector page (a chief: only his own sectors).
+SECTOR_ROLES = ("admin", "referent", "chef_secteur")
+CELL = 200.0
+EMERGING_WEEKS = 104
+DBSCAN_EPS, DBSCAN_MIN_POINTS = 100.0, 10
+# DBSCAN's cost grows with the neighbours of each point: 100,000 points in a city centre
+# take seconds. Past this many points the page gives a note instead (a category or a
+# shorter period brings it back).
+DBSCAN_MAX_POINTS = 20_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Filters:
+    """The period (local days, both included) and the category (code, or None for all) of a view."""
+
+    first: dt.date
+    last: dt.date
+    category: str | None
+
+    def query(self) -> dict[str, str]:
+        """The filters as query-string parameters (``du``, ``au``, ``categorie``)."""
+        args = {"du": self.first.isoformat(), "au": self.last.isoformat()}
+        if self.category:
+            args["categorie"] = self.category
+        return args
+
+
+@dataclasses.dataclass(frozen=True)
+class Sector:
+    """One version of a sector: ids, names and its geometry in EPSG:2154."""
+
+    id: int
+    csp_id: int
+    csp_name: str
+    code: str
+    name: str
+    geometry: shapely.MultiPolygon
+
+    def frame(self) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame({"code": [self.code], "name": [self.name]}, geometry=[self.geometry], crs=2154)
+
+
+def _date_arg(args: MultiDict, key: str, default: dt.date) -> dt.date:
+    text = (args.get(key) or "").strip()
+    if not text:
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        abort(400, description=f"La date « {text} » n'est pas une date valide (format attendu : AAAA-MM-JJ).")
+
+
+def read_filters(args: MultiDict, today: dt.date | None = None) -> Filters:
+    """The filters of a request: ``du`` and ``au`` (default: the last 12 months up to today), ``categorie``.
+
+    Aborts with 400 and a French message on a malformed date, a period that ends
+    before it starts, or an unknown category.
+    """
+    today = today or dt.date.today()
+    last = _date_arg(args, "au", today)
+    first = _date_arg(args, "du", last - dt.timedelta(days=364))
+    if first > last:
+        abort(400, description=f"La période commence le {first:%d/%m/%Y}, après sa fin le {last:%d/%m/%Y}.")
+    text = (args.get("categorie") or "").strip()
+    category = resolve(text) if text else None
+    if text and category is None:
+        abort(400, description=f"Catégorie inconnue : « {text} ».")
+    return Filters(first, last, category)
+
+
+def find_sector(csp: str, code: str, day: dt.date) -> Sector:
+    """The version of a sector valid on ``day``, after checking that the user may see it (403, else 404)."""
+    with get_engine().connect() as conn:
+        csp_id = conn.execute(named_query("csp_id_by_name"), {"csp": csp}).scalar()
+        # An unknown CSP is checked as an id no one has: a chief gets 403, not a hint.
+        require_sector(csp_id if csp_id is not None else -1, code)
+        row = conn.execute(named_query("sector_version"), {"csp": csp, "code": code, "day": day}).mappings().first()
+    if row is None:
+        abort(404, description=f"Le secteur {code} de la circonscription « {csp} » n'existait pas le {day:%d/%m/%Y}.")
+    geometry = wkb.loads(bytes(row["geom"]))
+    if geometry.geom_type != "MultiPolygon":
+        geometry = shapely.MultiPolygon([geometry])
+    return Sector(row["id"], row["csp_id"], row["csp_name"], row["code"], row["name"], geometry)
+
+
+def french_message(error: HotspotInputError) -> str:
+    """A French sentence for a hotspot input error (the geo/ messages are in English).
+
+    Examples
+    --------
+    >>> french_message(HotspotInputError("no occurrence falls in the study area: Gi* needs at least one"))
+    'Aucun fait sur cette période et cette catégorie dans le secteur : rien à calculer.'
+    """
+    text = str(error)
+    known = [
+        ("no occurrence", "Aucun fait sur cette période et cette catégorie dans le secteur : rien à calculer."),
+        ("same count", "Tous les carreaux ont le même nombre de faits : la statistique n'est pas définie."),
+        ("bandwidth", "Trop peu de faits, ou trop concentrés, pour estimer une densité."),
+        ("at least 2 occurrences", "Trop peu de faits pour estimer une densité."),
+        ("study area", "Le secteur est trop petit pour une grille de 200 m."),
+        ("time steps", "La période est trop courte pour l'analyse des tendances (au moins 10 semaines)."),
+    ]
+    for needle, sentence in known:
+        if needle in text:
+            return sentence
+    return f"Calcul impossible ({text})."
+
+
+# -- statistics of the view, computed on the fly ------------------------------------------
+
+
+class TooManyPoints(HotspotInputError):
+    """A statistic that the page does not compute on so many points (its message is in French)."""
+
+
+@dataclasses.dataclass
+class Analysis:
+    """The layers' data (GeoDataFrames in EPSG:2154, None when not computable) and French notes."""
+
+    gistar: gpd.GeoDataFrame | None = None
+    density: gpd.GeoDataFrame | None = None
+    clusters: gpd.GeoDataFrame | None = None
+    emerging: gpd.GeoDataFrame | None = None
+    notes: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _with_cells(frame, size: float = CELL) -> gpd.GeoDataFrame:
+    """The rows of a grid frame (``i``, ``j``) with their square as geometry."""
+    boxes = shapely.box(frame.i * size, frame.j * size, (frame.i + 1) * size, (frame.j + 1) * size)
+    return gpd.GeoDataFrame(frame, geometry=boxes, crs=2154)
+
+
+def _subset(points: Points, first: dt.date, last: dt.date) -> Points:
+    at = points.at
+    keep = (at >= np.datetime64(first, "us")) & (at < np.datetime64(last + dt.timedelta(days=1), "us"))
+    return Points(points.x[keep], points.y[keep], at[keep], points.ids[keep])
+
+
+def _gistar_cells(points: Points, grid: Grid) -> gpd.GeoDataFrame:
+    counts = count_points(grid, points.x, points.y).counts
+    return _with_cells(gistar(counts, grid).to_frame(grid, counts))
+
+
+def _density_cells(points: Points, grid: Grid) -> gpd.GeoDataFrame:
+    if len(points.x) == 0:
+        raise HotspotInputError("there is no occurrence to estimate a density from")
+    density = kde_grid(grid, points.x, points.y).density
+    return _with_cells(grid_frame(grid, density=density))
+
+
+def _emerging_cells(points: Points, grid: Grid, last: dt.date) -> gpd.GeoDataFrame:
+    starts = step_starts(last - dt.timedelta(days=7 * EMERGING_WEEKS - 1), last, "week")
+    window = _subset(points, starts[0].date(), last)
+    if len(window.x) == 0:
+        raise HotspotInputError("no occurrence falls in the study area during the period")
+    steps = np.searchsorted(np.asarray(starts, "datetime64[us]"), window.at, side="right") - 1
+    cube = count_points(grid, window.x, window.y, step_index=steps, n_steps=len(starts)).counts
+    result = emerging_hotspots(cube, grid)
+    names = np.array(CATEGORIES + ("outside",))
+    return _with_cells(grid_frame(grid, emerging_category=names[result.category], count=cube.sum(axis=0)))
+
+
+def _thousands(n: int) -> str:
+    """``12345`` -> ``"12 345"`` (French thousands, narrow no-break space)."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def _clusters(sector: Sector, filters: Filters, n_points: int) -> gpd.GeoDataFrame:
+    if n_points > DBSCAN_MAX_POINTS:
+        raise TooManyPoints(f"{_thousands(n_points)} faits sur la période : trop pour calculer les agrégats sur "
+                            f"la page (au plus {_thousands(DBSCAN_MAX_POINTS)}). Choisissez une catégorie ou une "
+                            "période plus courte.")
+    with get_engine().connect() as conn:
+        rows = conn.execute(named_query("sector_clusters"), {
+            "sector_id": sector.id, "first": filters.first, "last": filters.last, "category": filters.category,
+            "eps": DBSCAN_EPS, "minpoints": DBSCAN_MIN_POINTS}).all()
+    return gpd.GeoDataFrame({"cluster_id": [r.cluster_id for r in rows], "occurrences": [r.occurrences for r in rows]},
+                            geometry=[wkb.loads(bytes(r.hull)) for r in rows], crs=2154)
+
+
+def analyse(sector: Sector, filters: Filters) -> Analysis:
+    """Gi*, density, DBSCAN clusters and emerging categories of a sector for the view's filters.
+
+    A statistic that cannot be computed (no occurrence, counts all equal...) leaves its
+    layer out and gives a French note instead.
+    """
+    scope = Scope("sector", sector.code, sector.geometry)
+    emerging_first = filters.last - dt.timedelta(days=7 * EMERGING_WEEKS + 6)
+    with get_engine().connect() as conn:
+        points = fetch_points(conn, scope, min(filters.first, emerging_first), filters.last, filters.category)
+    period = _subset(points, filters.first, filters.last)
+    grid = Grid.from_polygon(sector.geometry, size=CELL)
+    analysis = Analysis()
+    jobs = {"gistar": lambda: _gistar_cells(period, grid), "density": lambda: _density_cells(period, grid),
+            "clusters": lambda: _clusters(sector, filters, len(period.x)),
+            "emerging": lambda: _emerging_cells(points, grid, filters.last)}
+    for key, job in jobs.items():
+        try:
+            setattr(analysis, key, job())
+        except TooManyPoints as error:
+            analysis.notes[key] = str(error)
+        except HotspotInputError as error:
+            analysis.notes[key] = french_message(error)
+    return analysis
+
+
+# -- the map ---------------------------------------------------------------------------
+
+
+def _problems(sector: Sector, filters: Filters) -> list[dict]:
+    with get_engine().connect() as conn:
+        rows = conn.execute(named_query("sector_problems"), {
+            "sector_id": sector.id, "day": filters.last, "category": filters.category}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def _category_counts(sector: Sector, filters: Filters) -> list[dict]:
+    """Occurrences of the period by category, every category listed (zeros included), in file order."""
+    with get_engine().connect() as conn:
+        found = dict(conn.execute(named_query("sector_category_counts"), {
+            "sector_id": sector.id, "first": filters.first, "last": filters.last}).all())
+    return [{"code": c.code, "label": c.label, "colour": c.colour, "count": found.get(c.code, 0)}
+            for c in categories()]
+
+
+def _add_problems(m: folium.Map, problems: list[dict]) -> None:
+    # Their own pane above the overlays: cells loaded later must not cover them (popups).
+    folium.map.CustomPane("psqProblems", z_index=450).add_to(m)
+    layer = problem_layer(problems, pane="psqProblems").add_to(m)
+    styles = category_style()
+    present = dict.fromkeys(p["category_code"] for p in problems)
+    Legend(layer, "Problèmes (catégorie)", [styles.get(c, ("#555555", c)) for c in present] or
+           [("#cbd5e1", "aucun problème")]).add_to(m)
+
+
+def _add_grid(m: folium.Map, sector: Sector, filters: Filters) -> None:
+    layer = folium.FeatureGroup(name="Faits (carreaux de 200 m)").add_to(m)
+    url = url_for("api.sector_cells", csp=sector.csp_name, code=sector.code, **filters.query())
+    GridCounts(layer, url).add_to(m)
+    Legend(layer, "Faits par carreau de 200 m", grid_legend_entries()).add_to(m)
+
+
+def _add_statistics(m: folium.Map, analysis: Analysis) -> None:
+    if analysis.gistar is not None:
+        layer = gistar_layer(analysis.gistar)
+        layer.show = False
+        layer.add_to(m)
+        Legend(layer, "Points chauds (Gi*)", [GI_BIN_STYLE[b] for b in (3, 2, 1, -1, -2, -3)]).add_to(m)
+    if analysis.density is not None:
+        density_layer(analysis.density).add_to(m)
+    if analysis.clusters is not None:
+        layer = cluster_layer(analysis.clusters).add_to(m)
+        Legend(layer, "Agrégats (DBSCAN)", [("#998ec3", "enveloppe d'un agrégat de faits")]).add_to(m)
+    if analysis.emerging is not None:
+        layer = emerging_layer(analysis.emerging).add_to(m)
+        shown = dict.fromkeys(c for c in analysis.emerging.emerging_category if c in EMERGING_STYLE)
+        Legend(layer, "Problèmes récurrents", [EMERGING_STYLE[c] for c in shown] or
+               [("#ffffff", "aucune tendance significative")]).add_to(m)
+
+
+def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters: Filters) -> dict[str, str]:
+    """The Folium map of the page, rendered into the parts our template places (header, html, script)."""
+    engine = get_engine()
+    frame = sector.frame()
+    config = current_app.config
+    m = base_map(tuple(frame.to_crs(4326).total_bounds), config["BASE_TILES_URL"], config["BASE_TILES_ATTRIBUTION"])
+    commune_layer(communes_around(engine, frame, margin_m=1500)).add_to(m)
+    sector_layer(frame, name="Limite du secteur").add_to(m)
+    _add_statistics(m, analysis)
+    _add_grid(m, sector, filters)
+    _add_problems(m, problems)
+    folium.LayerControl(collapsed=False).add_to(m)
+    localize(m, lambda path: url_for("static", filename="vendor/" + path))  # last: no asset from the internet
+    root = m.get_root()
+    root.render()
+    return {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
+
+
+@bp.route("/secteur/<csp>/<code>")
+@roles_required(*SECTOR_ROLES)
+def sector_page(csp: str, code: str):
+    """The page of one sector for the period and category of the query string."""
+    filters = read_filters(request.args)
+    sector = find_sector(csp, code, filters.last)
+    problems = _problems(sector, filters)
+    analysis = analyse(sector, filters)
+    counts = _category_counts(sector, filters)
+    return render_template(
+        "sector.html", sector=sector, filters=filters, problems=problems, counts=counts,
+        total=sum(c["count"] for c in counts), notes=analysis.notes, status_labels=STATUS_LABELS,
+        styles=category_style(), categories=categories(), my_sectors=current_scope().sectors,
+        map_parts=sector_map(sector, problems, analysis, filters))
