@@ -170,52 +170,60 @@ def load_sectors_command(file, csp, layer, code_field, name_field, repair, crs, 
     click.echo("\n".join(report.lines()))
 
 
-@load.command("occurrences")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--source", help="Name of the data's origin (default: the file name); re-imports are idempotent per source.")
-@click.option("--map", "mappings", multiple=True, metavar="FIELD=COLUMN",
-              help="Read FIELD (id, category, lat, lon, x, y, occurred_at, description, address, problem) "
-                   "from COLUMN. Repeatable.")
-@click.option("--crs", help="CRS of x/y columns (default EPSG:2154); lat/lon are always WGS84.")
-@click.option("--encoding", help="Encoding of a CSV file (default: UTF-8, else Windows-1252, detected).")
-@click.option("--tz", default="Europe/Paris", show_default=True, help="Time zone of dates written without offset.")
-@click.option("--skip-invalid", is_flag=True, help="Write the good rows; put the bad ones in a rejects CSV.")
-@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where --skip-invalid writes the rejected rows (default FILE.rejects.csv beside FILE).")
-@click.option("--layer", help="Layer to read in a GeoPackage holding several.")
-@user_errors
-def load_occurrences_command(file, source, mappings, crs, encoding, tz, skip_invalid, rejects, layer):
-    """Load dated occurrences (reports, calls, interventions) from CSV, GeoJSON or GeoPackage."""
-    from geo.occurrence_import import FIELDS, load_occurrences
+def row_file_options(fields: str, crs_help: str, source_help: str):
+    """The options shared by the loaders of row files (occurrences, problems)."""
+    options = [
+        click.argument("file", type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("--source", help=source_help),
+        click.option("--map", "mappings", multiple=True, metavar="FIELD=COLUMN",
+                     help=f"Read FIELD ({fields}) from COLUMN. Repeatable."),
+        click.option("--crs", help=crs_help),
+        click.option("--encoding", help="Encoding of a CSV file (default: UTF-8, else Windows-1252, detected)."),
+        click.option("--tz", default="Europe/Paris", show_default=True,
+                     help="Time zone of dates written without offset."),
+        click.option("--skip-invalid", is_flag=True, help="Write the good rows; put the bad ones in a rejects CSV."),
+        click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Where --skip-invalid writes the rejected rows (default FILE.rejects.csv beside FILE)."),
+        click.option("--layer", help="Layer to read in a GeoPackage holding several."),
+    ]
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _load_rows(loader, fields, file, mappings, **options):
     from geo.tabular_file import parse_mapping
 
-    report = load_occurrences(engine(), file, source=source, mapping=parse_mapping(mappings, FIELDS), crs=crs,
-                              encoding=encoding, tz=tz, skip_invalid=skip_invalid, rejects=rejects, layer=layer)
+    report = loader(engine(), file, mapping=parse_mapping(mappings, fields), **options)
     click.echo("\n".join(report.lines()))
+
+
+@load.command("occurrences")
+@row_file_options("id, category, lat, lon, x, y, occurred_at, description, address, problem",
+                  "CRS of x/y columns (default EPSG:2154); lat/lon are always WGS84.",
+                  "Name of the data's origin (default: the file name); re-imports are idempotent per source.")
+@user_errors
+def load_occurrences_command(file, mappings, **options):
+    """Load dated occurrences (reports, calls, interventions) from CSV, GeoJSON or GeoPackage."""
+    from geo.occurrence_import import FIELDS, load_occurrences
+
+    _load_rows(load_occurrences, FIELDS, file, mappings, **options)
 
 
 @load.command("problems")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--source", help="Name of the data's origin (default: the file name); re-imports update per source.")
-@click.option("--map", "mappings", multiple=True, metavar="FIELD=COLUMN",
-              help="Read FIELD (id, category, title, description, partner, status, reported_on, lat, lon, x, y, "
-                   "wkt) from COLUMN. Repeatable.")
-@click.option("--crs", help="CRS of x/y or WKT columns (default EPSG:2154 for x/y, EPSG:4326 for WKT).")
-@click.option("--encoding", help="Encoding of a CSV file (default: UTF-8, else Windows-1252, detected).")
-@click.option("--tz", default="Europe/Paris", show_default=True, help="Time zone of dates written without offset.")
-@click.option("--skip-invalid", is_flag=True, help="Write the good rows; put the bad ones in a rejects CSV.")
-@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where --skip-invalid writes the rejected rows (default FILE.rejects.csv beside FILE).")
-@click.option("--layer", help="Layer to read in a GeoPackage holding several.")
+@row_file_options("id, category, title, description, partner, status, reported_on, lat, lon, x, y, wkt",
+                  "CRS of x/y or WKT columns (default EPSG:2154 for x/y, EPSG:4326 for WKT).",
+                  "Name of the data's origin (default: the file name); re-imports update per source.")
 @user_errors
-def load_problems_command(file, source, mappings, crs, encoding, tz, skip_invalid, rejects, layer):
+def load_problems_command(file, mappings, **options):
     """Load the recurring problems a GPO works on (points, lines or polygons)."""
     from geo.problem_import import FIELDS, load_problems
-    from geo.tabular_file import parse_mapping
 
-    report = load_problems(engine(), file, source=source, mapping=parse_mapping(mappings, FIELDS), crs=crs,
-                           encoding=encoding, tz=tz, skip_invalid=skip_invalid, rejects=rejects, layer=layer)
-    click.echo("\n".join(report.lines()))
+    _load_rows(load_problems, FIELDS, file, mappings, **options)
 
 
 def _years(ctx, param, value):
