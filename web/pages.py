@@ -37,10 +37,14 @@ def index():
 
 @bp.route("/csp/<name>")
 def csp_map(name: str):
-    require_csp(name)
+    scope = current_scope()
+    # The CSP page shows territory only (sectors, communes, population): partners of
+    # the GPO may see it too, while occurrence data stays behind the sector pages.
+    if scope.role != "partenaire":
+        require_csp(name)
     engine = get_engine()
     day = _day_from_request()
-    csps = [c for c in list_csps(engine, day) if current_scope().can_see_csp(c["name"])]
+    csps = [c for c in list_csps(engine, day) if scope.role == "partenaire" or scope.can_see_csp(c["name"])]
     if name not in {c["name"] for c in csps}:
         abort(404, description=f"Aucune CSP nommée « {name} ».")
     sectors = sectors_as_of(engine, day, csp=name)

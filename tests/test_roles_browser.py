@@ -1,0 +1,49 @@
+"""Every role logs in through the real form in Chromium and lands on a page of its
+scope that renders its map, offline, without a JavaScript error."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo.accounts import create_user
+from geo.commune_import import load_communes
+from geo.demo import SECTORS_FILE, SECTORS_VALID_FROM, load_synthetic
+from geo.sector_import import load_sectors
+from tests.support import ARTIFACTS
+from tests.test_browser import PageWatch, browser, live_server  # noqa: F401 (fixtures)
+
+PASSWORD = "mot-de-passe-de-test"
+ROLES = [
+    ("admin", {}, "/csp/"),
+    ("chef_secteur", {"sectors": ["BEL-CENTRE"]}, "/csp/"),
+    ("referent", {}, "/csp/"),
+    ("maire", {"commune": "90010"}, "/commune/90010"),
+    ("partenaire", {}, "/csp/"),
+]
+
+
+@pytest.fixture
+def demo_data(engine):
+    load_communes(engine, "90")
+    load_sectors(engine, SECTORS_FILE, valid_from=SECTORS_VALID_FROM)
+    load_synthetic(engine)
+
+
+@pytest.mark.parametrize("role, scope, landing", ROLES, ids=[r[0] for r in ROLES])
+def test_each_role_lands_on_its_page(engine, demo_data, live_server, browser, role, scope, landing):  # noqa: F811
+    email = f"{role}@test.psq.fr"
+    create_user(engine, email, role, PASSWORD, **scope)
+    watch = PageWatch(browser)
+    watch.page.goto(live_server + "/connexion")
+    watch.page.fill("input[name=email]", email)
+    watch.page.fill("input[name=password]", PASSWORD)
+    watch.page.click("input[type=submit]")
+    watch.page.wait_for_url(live_server + landing + "**")
+    watch.page.wait_for_selector("path.leaflet-interactive")
+    watch.page.wait_for_load_state("networkidle")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    watch.page.screenshot(path=str(ARTIFACTS / f"landing-{role}.png"))
+    assert watch.page.locator("path.leaflet-interactive").count() > 5
+    assert watch.errors == []
+    assert watch.off_site() == []
+    watch.page.close()
