@@ -320,7 +320,7 @@ def test_anonymous_json_gets_401(client):
     ("referent@example.fr", 200),
     ("chef@example.fr", 200),
     ("maire@example.fr", 403),
-    ("partenaire@example.fr", 403),
+    ("partenaire@example.fr", 200),  # territory only: sectors and communes
 ])
 def test_csp_page_by_role(client, login, users, email, status):
     login(client, email, PASSWORD)
