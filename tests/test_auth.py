@@ -164,7 +164,7 @@ def users(engine, belfort):
     ("admin@example.fr", "/"),
     ("referent@example.fr", "/"),
     ("partenaire@example.fr", "/"),
-    ("chef@example.fr", "/csp/CSP%20Belfort"),
+    ("chef@example.fr", "/secteur/CSP%20Belfort/AGG-NORD"),
     ("maire@example.fr", "/commune/90010"),
 ])
 def test_each_role_lands_on_the_page_of_its_scope(client, login, users, engine, email, landing):
@@ -220,7 +220,7 @@ def test_five_failures_lock_the_account_for_15_minutes(client, login, users, eng
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE app_user SET locked_until = now() - interval '1 second' "
                              "WHERE email = 'chef@example.fr'"))
-    assert login(client, "chef@example.fr", PASSWORD).headers["Location"] == "/csp/CSP%20Belfort"
+    assert login(client, "chef@example.fr", PASSWORD).headers["Location"] == "/secteur/CSP%20Belfort/AGG-NORD"
     assert _rows(engine, "SELECT failed_logins, locked_until FROM app_user WHERE email = 'chef@example.fr'") == [
         (0, None)]
 
@@ -338,10 +338,10 @@ def test_a_chief_sees_only_the_csp_of_his_sectors(client, login, users, engine):
         conn.execute(sa.text(f"INSERT INTO sector (csp_id, code, name, geom, valid_from) "
                              f"SELECT id, 'AUT-1', 'Autre', {SQUARE}, '2024-01-01' FROM csp WHERE name = 'CSP Autre'"))
     create_user(engine, "chef.autre@example.fr", "chef_secteur", PASSWORD, sectors=["AUT-1"])
-    assert login(client, "chef.autre@example.fr", PASSWORD).headers["Location"] == "/csp/CSP%20Autre"
+    assert login(client, "chef.autre@example.fr", PASSWORD).headers["Location"] == "/secteur/CSP%20Autre/AUT-1"
     page = client.get("/csp/CSP Belfort")
     assert page.status_code == 403 and "Vous n&#39;avez pas accès à la circonscription « CSP Belfort »." in page.text
-    assert client.get("/").headers["Location"] == "/csp/CSP%20Autre"
+    assert client.get("/").headers["Location"] == "/secteur/CSP%20Autre/AUT-1"
 
 
 def test_a_mayor_going_home_is_sent_to_his_commune(client, login, users):

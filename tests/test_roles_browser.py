@@ -15,7 +15,7 @@ from tests.test_browser import PageWatch, browser, live_server  # noqa: F401 (fi
 PASSWORD = "mot-de-passe-de-test"
 ROLES = [
     ("admin", {}, "/csp/"),
-    ("chef_secteur", {"sectors": ["BEL-CENTRE"]}, "/csp/"),
+    ("chef_secteur", {"sectors": ["BEL-CENTRE"]}, "/secteur/CSP%20Belfort/BEL-CENTRE"),
     ("referent", {}, "/csp/"),
     ("maire", {"commune": "90010"}, "/commune/90010"),
     ("partenaire", {}, "/csp/"),

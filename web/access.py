@@ -59,9 +59,10 @@ def current_scope() -> UserScope:
 
 
 def home_url(scope: UserScope) -> str:
-    """The page a user lands on: a chief his CSP map, a mayor his commune, the others the index."""
-    if scope.role == "chef_secteur" and scope.csp_names:
-        return url_for("pages.csp_map", name=scope.csp_names[0])
+    """The page a user lands on: a chief his first sector, a mayor his commune, the others the index."""
+    if scope.role == "chef_secteur" and scope.sectors:
+        first = scope.sectors[0]
+        return url_for("sector_pages.sector_page", csp=first.csp_name, code=first.code)
     if scope.role == "maire" and scope.commune_insee:
         return "/commune/" + scope.commune_insee
     return url_for("pages.index")

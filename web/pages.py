@@ -60,8 +60,11 @@ def csp_map(name: str):
     root = m.get_root()
     root.render()  # renders children so that header, html and script hold the map
     map_parts = {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
-    return render_template("csp.html", csp=name, csps=csps, day=day,
-                           summaries=sector_summaries(engine, name, day), map_parts=map_parts)
+    summaries = sector_summaries(engine, name, day)
+    openable = {s.code for s in summaries if scope.role in ("admin", "referent")
+                or any(r.csp_name == name and r.code == s.code for r in scope.sectors)}
+    return render_template("csp.html", csp=name, csps=csps, day=day, summaries=summaries, map_parts=map_parts,
+                           openable=openable)
 
 
 @bp.app_errorhandler(400)
