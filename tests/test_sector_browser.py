@@ -53,7 +53,7 @@ def log_in(watch: PageWatch, server: str) -> None:
     watch.page.fill("input[name=email]", CHIEF[0])
     watch.page.fill("input[name=password]", CHIEF[1])
     watch.page.click("input[type=submit]")
-    watch.page.wait_for_url(server + "/csp/**")
+    watch.page.wait_for_url(server + "/secteur/**")
 
 
 def test_chief_sector_page_renders_offline_with_its_layers(engine, territory, live_server, browser):  # noqa: F811
@@ -62,6 +62,8 @@ def test_chief_sector_page_renders_offline_with_its_layers(engine, territory, li
     create_user(engine, CHIEF[0], "chef_secteur", CHIEF[1], sectors=["BEL-CENTRE", "BEL-GLACIS"])
     watch = FrenchPage(browser)
     log_in(watch, live_server)
+    watch.page.wait_for_load_state("networkidle")  # the landing page (his first sector) loads its own cells
+    watch.requests.clear()
 
     sizes = record_bodies(watch)
     watch.page.goto(live_server + PAGE)

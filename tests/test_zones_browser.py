@@ -40,7 +40,7 @@ def log_in(watch, base):
     watch.page.fill("input[name=email]", CHIEF[0])
     watch.page.fill("input[name=password]", CHIEF[1])
     watch.page.click("input[type=submit]")
-    watch.page.wait_for_url(base + "/csp/**")
+    watch.page.wait_for_url(base + "/secteur/**")
 
 
 def screen_points(page, lat, lon, half_m=90.0):
