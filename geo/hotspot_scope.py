@@ -41,12 +41,17 @@ class Scope:
 
 @dataclasses.dataclass(frozen=True)
 class Points:
-    """Occurrences of a scope and period: Lambert-93 coordinates and local times."""
+    """Occurrences of a scope and period: Lambert-93 coordinates, local times, category codes."""
 
     x: np.ndarray
     y: np.ndarray
     at: np.ndarray  # datetime64[us], local wall-clock time (Europe/Paris)
     ids: np.ndarray
+    category: np.ndarray  # category codes (object array)
+
+    def where(self, keep: np.ndarray) -> "Points":
+        """The occurrences where the boolean array ``keep`` is true."""
+        return Points(self.x[keep], self.y[keep], self.at[keep], self.ids[keep], self.category[keep])
 
 
 def parse_scope(conn: Connection, text: str, day: dt.date) -> Scope:
@@ -106,7 +111,7 @@ def resolve_category(name: str | None) -> str | None:
 def fetch_points(conn: Connection, scope: Scope, first: dt.date, last: dt.date, category: str | None) -> Points:
     """The occurrences inside the scope between two local days (both included)."""
     rows = conn.execute(sa.text(
-        "SELECT ST_X(geom), ST_Y(geom), (occurred_at AT TIME ZONE :tz), id FROM occurrence "
+        "SELECT ST_X(geom), ST_Y(geom), (occurred_at AT TIME ZONE :tz), id, category_code FROM occurrence "
         "WHERE ST_Intersects(geom, ST_GeomFromWKB(:scope, 2154)) "
         "AND occurred_at >= (CAST(:first AS date)::timestamp AT TIME ZONE :tz) "
         "AND occurred_at < ((CAST(:last AS date) + 1)::timestamp AT TIME ZONE :tz) "
@@ -114,7 +119,8 @@ def fetch_points(conn: Connection, scope: Scope, first: dt.date, last: dt.date, 
         {"tz": LOCAL_TZ, "scope": shapely.to_wkb(scope.geometry), "first": first, "last": last,
          "category": category}).all()
     if not rows:
-        return Points(np.empty(0), np.empty(0), np.empty(0, "datetime64[us]"), np.empty(0, np.int64))
-    x, y, at, ids = zip(*rows)
+        return Points(np.empty(0), np.empty(0), np.empty(0, "datetime64[us]"), np.empty(0, np.int64),
+                      np.empty(0, object))
+    x, y, at, ids, category = zip(*rows)
     return Points(np.asarray(x, float), np.asarray(y, float), np.asarray(at, "datetime64[us]"),
-                  np.asarray(ids, np.int64))
+                  np.asarray(ids, np.int64), np.asarray(category, object))

@@ -73,18 +73,30 @@ def gistar_layer(cells: gpd.GeoDataFrame, name: str = "Points chauds (Gi*)") -> 
     return group
 
 
-def emerging_layer(cells: gpd.GeoDataFrame, name: str = "Problèmes récurrents") -> folium.FeatureGroup:
-    """Cells with an emerging hot or cold spot category, each category in its colour."""
+def emerging_layer(cells: gpd.GeoDataFrame, name: str = "Problèmes récurrents",
+                   pane: str | None = None) -> folium.FeatureGroup:
+    """Cells with an emerging hot or cold spot category, each category in its colour.
+
+    A ``category`` column (the label of the problem category, when each category was
+    analysed apart) goes into the tooltip; a cell may then be drawn once per category.
+    ``pane``: a ``folium.map.CustomPane`` of the map, to keep these cells above layers
+    loaded later (the cell counts).
+    """
     shown = _lonlat(cells[cells["emerging_category"].isin(EMERGING_STYLE)].copy())
-    shown["catégorie"] = shown["emerging_category"].map(lambda c: EMERGING_STYLE[c][1])
+    shown["tendance"] = shown["emerging_category"].map(lambda c: EMERGING_STYLE[c][1])
+    fields, aliases = ["tendance", "count"], ["Tendance", "Faits en 104 semaines"]
+    if "category" in shown:
+        fields, aliases = ["category", *fields], ["Catégorie", *aliases]
     group = folium.FeatureGroup(name=name)
     if len(shown):
         folium.GeoJson(
-            shown[["catégorie", "count", "emerging_category", "geometry"]].to_json(drop_id=True),
+            shown[[*fields, "emerging_category", "geometry"]].to_json(drop_id=True),
             style_function=lambda f: {
-                "color": EMERGING_STYLE[f["properties"]["emerging_category"]][0], "weight": 1,
+                # A dark outline sets these cells apart from the cell counts' warm colours.
+                "color": "#111827", "weight": 2,
                 "fillColor": EMERGING_STYLE[f["properties"]["emerging_category"]][0], "fillOpacity": 0.75},
-            tooltip=folium.GeoJsonTooltip(["catégorie", "count"], aliases=["Tendance", "Faits sur la période"]),
+            tooltip=folium.GeoJsonTooltip(fields, aliases=aliases),
+            **({"pane": pane} if pane else {}),
         ).add_to(group)
     return group
 

@@ -18,8 +18,12 @@ from geo.sector_import import load_sectors
 from tests.support import ARTIFACTS, BOUNDARIES
 
 CHROMIUM = "/usr/bin/chromium"
+# --force-gpu-mem-available-mb: without a GPU, Chromium's default tile memory is too small
+# for a full-window map; tiles past the budget are left unpainted (grey bands, blank text)
+# in screenshots of the larger pages.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--force-gpu-mem-available-mb=2048"]
 
 
 @pytest.fixture
@@ -50,6 +54,15 @@ class PageWatch:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
 
+    def log_in(self, server: str, email: str, password: str, landing: str | None = None) -> None:
+        """Log in through the form; with ``landing`` (a glob such as ``/secteur/**``), wait to land there."""
+        self.page.goto(server + "/connexion")
+        self.page.fill("input[name=email]", email)
+        self.page.fill("input[name=password]", password)
+        self.page.click("input[type=submit]")
+        if landing:
+            self.page.wait_for_url(server + landing)
+
     def off_site(self) -> list[str]:
         return [u for u in self.requests if not u.startswith(("http://127.0.0.1:", "data:", "about:"))]
 
@@ -58,11 +71,7 @@ def test_csp_map_renders_offline_with_its_layers(engine, live_server, browser, a
     load_communes(engine, "90")
     load_sectors(engine, BOUNDARIES / "sectors-csp-belfort.geojson", valid_from=dt.date(2024, 1, 1))
     watch = PageWatch(browser)
-    watch.page.goto(live_server + "/connexion")
-    watch.page.fill("input[name=email]", admin_account[0])
-    watch.page.fill("input[name=password]", admin_account[1])
-    watch.page.click("input[type=submit]")
-    watch.page.wait_for_url(live_server + "/csp/**")
+    watch.log_in(live_server, *admin_account, landing="/csp/**")
     watch.page.goto(live_server + "/")
     watch.page.wait_for_selector("path.leaflet-interactive")
     watch.page.wait_for_load_state("networkidle")

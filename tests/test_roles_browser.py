@@ -34,11 +34,7 @@ def test_each_role_lands_on_its_page(engine, demo_data, live_server, browser, ro
     email = f"{role}@test.psq.fr"
     create_user(engine, email, role, PASSWORD, **scope)
     watch = PageWatch(browser)
-    watch.page.goto(live_server + "/connexion")
-    watch.page.fill("input[name=email]", email)
-    watch.page.fill("input[name=password]", PASSWORD)
-    watch.page.click("input[type=submit]")
-    watch.page.wait_for_url(live_server + landing + "**")
+    watch.log_in(live_server, email, PASSWORD, landing=landing + "**")
     watch.page.wait_for_selector("path.leaflet-interactive")
     watch.page.wait_for_load_state("networkidle")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -48,20 +48,12 @@ class FrenchPage(PageWatch):
         self.page.on("request", lambda r: self.requests.append(r.url))
 
 
-def log_in(watch: PageWatch, server: str) -> None:
-    watch.page.goto(server + "/connexion")
-    watch.page.fill("input[name=email]", CHIEF[0])
-    watch.page.fill("input[name=password]", CHIEF[1])
-    watch.page.click("input[type=submit]")
-    watch.page.wait_for_url(server + "/secteur/**")
-
-
 def test_chief_sector_page_renders_offline_with_its_layers(engine, territory, live_server, browser):  # noqa: F811
     load_synthetic(engine)
     plant_occurrences(engine, "BEL-CENTRE", 100_000)
     create_user(engine, CHIEF[0], "chef_secteur", CHIEF[1], sectors=["BEL-CENTRE", "BEL-GLACIS"])
     watch = FrenchPage(browser)
-    log_in(watch, live_server)
+    watch.log_in(live_server, *CHIEF, landing="/secteur/**")
     watch.page.wait_for_load_state("networkidle")  # the landing page (his first sector) loads its own cells
     watch.requests.clear()
 
@@ -104,7 +96,7 @@ def test_demo_sector_and_moving_the_map(engine, territory, live_server, browser)
     load_synthetic(engine)
     create_user(engine, CHIEF[0], "chef_secteur", CHIEF[1], sectors=["BEL-CENTRE", "BEL-GLACIS"])
     watch = FrenchPage(browser)
-    log_in(watch, live_server)
+    watch.log_in(live_server, *CHIEF, landing="/secteur/**")
     watch.page.goto(live_server + PAGE)
     watch.page.wait_for_selector("path.psq-cell")
     watch.page.wait_for_load_state("networkidle")

@@ -1,4 +1,4 @@
-"""The patrol zones page in a real headless Chromium: draw with the mouse, saved, found again after a reload.
+"""Patrol zones in a real headless Chromium: drawn with the mouse (on the sector map and on the zones page), saved, found again after a reload.
 
 Uses Debian's /usr/bin/chromium as tests/test_browser.py does. No request may leave
 127.0.0.1 and no JavaScript error may occur (the browser's own line about the 400
@@ -9,6 +9,7 @@ tests/artifacts/zones-*.png.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +18,8 @@ from geo.accounts import create_user
 from geo.commune_import import load_communes
 from geo.demo import load_synthetic
 from geo.sector_import import load_sectors
-from tests.support import ARTIFACTS, BOUNDARIES
+from layers.hotspot_layers import EMERGING_STYLE
+from tests.support import ARTIFACTS, BOUNDARIES, ROOT
 from tests.test_browser import PageWatch, browser, live_server  # noqa: F401 - fixtures
 
 CHIEF = ("chef.centre@demo.psq.fr", "demo-psq-belfort")
@@ -33,14 +35,6 @@ def demo(engine):
     create_user(engine, CHIEF[0], "chef_secteur", CHIEF[1], sectors=("BEL-CENTRE", "BEL-GLACIS"))
     with engine.connect() as conn:
         return conn.execute(sa.text("SELECT id FROM csp WHERE name = 'CSP Belfort'")).scalar_one()
-
-
-def log_in(watch, base):
-    watch.page.goto(base + "/connexion")
-    watch.page.fill("input[name=email]", CHIEF[0])
-    watch.page.fill("input[name=password]", CHIEF[1])
-    watch.page.click("input[type=submit]")
-    watch.page.wait_for_url(base + "/secteur/**")
 
 
 def screen_points(page, lat, lon, half_m=90.0):
@@ -86,7 +80,7 @@ def zone_ids(engine):
 def test_draw_a_zone_with_the_mouse_and_find_it_after_reload(engine, live_server, browser, demo):  # noqa: F811
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     watch = PageWatch(browser)
-    log_in(watch, live_server)
+    watch.log_in(live_server, *CHIEF, landing="/secteur/**")
     watch.page.goto(live_server + "/secteur/CSP%20Belfort/BEL-CENTRE/zones")
     watch.page.wait_for_selector("a.leaflet-draw-draw-polygon")
     watch.page.wait_for_load_state("networkidle")
@@ -136,4 +130,34 @@ def test_draw_a_zone_with_the_mouse_and_find_it_after_reload(engine, live_server
     expected_refusal = "the server responded with a status of 400"
     assert [e for e in watch.errors if expected_refusal not in e] == []
     assert sum(expected_refusal in e for e in watch.errors) <= 1
+    assert watch.off_site() == []
+
+
+def test_chief_sees_recurring_hotspots_and_draws_on_his_sector_map(engine, live_server, browser, demo):  # noqa: F811
+    """The issue's path: log in, see the sector's recurring hotspots, draw a zone on that map, find it again."""
+    planted = json.loads((ROOT / "data" / "demo" / "planted.json").read_text(encoding="utf-8"))
+    expected = {(p["category_label"], EMERGING_STYLE[p["expected_emerging_class"] + " hot spot"][1].lower())
+                for p in planted["places"] if p["sector"] == "BEL-CENTRE" and p["expected_emerging_class"]}
+    assert expected  # the demo plants recurring places in this sector
+    watch = PageWatch(browser)
+    watch.log_in(live_server, *CHIEF, landing="/secteur/**")
+    page = "/secteur/CSP%20Belfort/BEL-CENTRE?du=2025-11-16&au=2026-11-15"
+    watch.page.goto(live_server + page)
+    watch.page.wait_for_selector(".leaflet-psqTrends-pane path.leaflet-interactive")
+    watch.page.wait_for_load_state("networkidle")
+    panel = watch.page.inner_text("table.recurring")
+    for category, trend in expected:
+        assert f"{category} : {trend}" in panel, (category, trend, panel)
+
+    watch.page.fill("#zone-reason", "Alcoolisation devant la supérette")
+    watch.page.fill("#zone-slots", "lun-dim 18:00-23:00")
+    pan_to(watch.page, *INSIDE)
+    draw_polygon(watch.page, screen_points(watch.page, *INSIDE))
+    assert "enregistrée" in watch.page.wait_for_selector(".zone-message.ok").inner_text()
+    [zone_id] = zone_ids(engine)
+    watch.page.goto(live_server + page)
+    watch.page.wait_for_selector(f"path.psq-zone-{zone_id}")
+    assert "Alcoolisation devant la supérette" in watch.page.inner_text(f"#zone-{zone_id}")
+    screenshot(watch.page, "sector-zone-drawn.png")
+    assert watch.errors == []
     assert watch.off_site() == []

@@ -12,6 +12,19 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def french_date(value: dt.date | str | None) -> str:
+    """A date (or its ISO text, as in the JSON of zones) as the French read it; ``""`` for None.
+
+    >>> french_date("2026-11-01"), french_date(dt.date(2027, 3, 31)), french_date(None)
+    ('01/11/2026', '31/03/2027', '')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return value.strftime("%d/%m/%Y")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the app.
 
@@ -68,6 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from web import mayor_pages, overview
     app.register_blueprint(mayor_pages.bp)
     app.register_blueprint(overview.bp)
+    app.add_template_filter(french_date, "date_fr")
     auth.login_manager.init_app(app)
     # Login first (anonymous: redirect to /connexion, or 401 under /api/), then the CSRF check
     # of every POST, PUT, PATCH and DELETE (forms and JSON alike).

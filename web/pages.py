@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-import folium
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from geo.territory import communes_around, list_csps, sector_summaries, sectors_as_of
 from layers.base_map import base_map
-from layers.offline import localize
 from layers.territory import commune_layer, sector_layer
 from web.access import current_scope, require_csp
 from web.db import get_engine
+from web.map_parts import render_map
 
 bp = Blueprint("pages", __name__)
 
@@ -55,11 +54,7 @@ def csp_map(name: str):
                  current_app.config["BASE_TILES_URL"], current_app.config["BASE_TILES_ATTRIBUTION"])
     commune_layer(communes).add_to(m)
     sector_layer(sectors).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    localize(m, lambda path: url_for("static", filename="vendor/" + path))
-    root = m.get_root()
-    root.render()  # renders children so that header, html and script hold the map
-    map_parts = {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
+    map_parts = render_map(m)
     summaries = sector_summaries(engine, name, day)
     openable = {s.code for s in summaries if scope.role in ("admin", "referent")
                 or any(r.csp_name == name and r.code == s.code for r in scope.sectors)}

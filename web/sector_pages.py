@@ -18,11 +18,13 @@ import datetime as dt
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from shapely import wkb
 from werkzeug.datastructures import MultiDict
 
+from geo import patrol_zones as pz
 from geo.categories import categories, resolve
 from geo.hotspot_runs import step_starts
 from geo.hotspot_scope import Points, Scope, fetch_points
@@ -35,11 +37,13 @@ from layers.base_map import base_map
 from layers.hotspot_layers import (EMERGING_STYLE, GI_BIN_STYLE, cluster_layer, density_layer, emerging_layer,
                                    gistar_layer)
 from layers.legend import Legend
-from layers.offline import localize
 from layers.problem_layers import GridCounts, category_style, grid_legend_entries, problem_layer
 from layers.territory import commune_layer, sector_layer
+from layers.zone_layers import draw_control, zone_group
 from web.access import current_scope, require_sector, roles_required
 from web.db import get_engine
+from web.map_parts import render_map
+from web.zones import ZONE_ROLES, editor_config
 
 bp = Blueprint("sector_pages", __name__)
 
@@ -178,7 +182,7 @@ def _with_cells(frame, size: float = CELL) -> gpd.GeoDataFrame:
 def _subset(points: Points, first: dt.date, last: dt.date) -> Points:
     at = points.at
     keep = (at >= np.datetime64(first, "us")) & (at < np.datetime64(last + dt.timedelta(days=1), "us"))
-    return Points(points.x[keep], points.y[keep], at[keep], points.ids[keep])
+    return points.where(keep)
 
 
 def _gistar_cells(points: Points, grid: Grid) -> gpd.GeoDataFrame:
@@ -193,11 +197,29 @@ def _density_cells(points: Points, grid: Grid) -> gpd.GeoDataFrame:
     return _with_cells(grid_frame(grid, density=density))
 
 
-def _emerging_cells(points: Points, grid: Grid, last: dt.date) -> gpd.GeoDataFrame:
+def _emerging_cells(points: Points, grid: Grid, last: dt.date, per_category: bool) -> gpd.GeoDataFrame:
+    """The emerging class of each cell over the 104 weeks up to ``last``.
+
+    With ``per_category`` (the view of all categories) each category gets its own cube
+    and only the cells with a trend are kept, labelled with their category: summed
+    together, the categories drown each other's recurring places in the background.
+    """
     starts = step_starts(last - dt.timedelta(days=7 * EMERGING_WEEKS - 1), last, "week")
     window = _subset(points, starts[0].date(), last)
     if len(window.x) == 0:
         raise HotspotInputError("no occurrence falls in the study area during the period")
+    if not per_category:
+        return _emerging_cube_cells(window, grid, starts)
+    labels = {c.code: c.label for c in categories()}
+    frames = []
+    for code in dict.fromkeys(window.category):
+        cells = _emerging_cube_cells(window.where(window.category == code), grid, starts)
+        cells = cells[cells.emerging_category.isin(EMERGING_STYLE)]
+        frames.append(cells.assign(category=labels.get(code, code)))
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=2154)
+
+
+def _emerging_cube_cells(window: Points, grid: Grid, starts) -> gpd.GeoDataFrame:
     steps = np.searchsorted(np.asarray(starts, "datetime64[us]"), window.at, side="right") - 1
     cube = count_points(grid, window.x, window.y, step_index=steps, n_steps=len(starts)).counts
     result = emerging_hotspots(cube, grid)
@@ -238,7 +260,7 @@ def analyse(sector: Sector, filters: Filters) -> Analysis:
     analysis = Analysis()
     jobs = {"gistar": lambda: _gistar_cells(period, grid), "density": lambda: _density_cells(period, grid),
             "clusters": lambda: _clusters(sector, filters, len(period.x)),
-            "emerging": lambda: _emerging_cells(points, grid, filters.last)}
+            "emerging": lambda: _emerging_cells(points, grid, filters.last, filters.category is None)}
     for key, job in jobs.items():
         try:
             setattr(analysis, key, job())
@@ -247,6 +269,26 @@ def analyse(sector: Sector, filters: Filters) -> Analysis:
         except HotspotInputError as error:
             analysis.notes[key] = french_message(error)
     return analysis
+
+
+def recurring_summary(cells: gpd.GeoDataFrame | None) -> list[dict]:
+    """The side panel's list of recurring issues: per category (if analysed apart) and trend, the cells.
+
+    Hot trends first, in the order of the legend; each entry: ``category`` (or None),
+    ``trend`` (French label), ``colour``, ``cells``.
+    """
+    if cells is None:
+        return []
+    shown = cells[cells.emerging_category.isin(EMERGING_STYLE)]
+    if "category" not in shown:
+        shown = shown.assign(category="")
+    order = list(EMERGING_STYLE)
+    rows = []
+    for (category, trend), n in shown.groupby(["category", "emerging_category"]).size().items():
+        colour, label = EMERGING_STYLE[trend]
+        rows.append({"category": category or None, "trend": label, "colour": colour, "cells": int(n),
+                     "rank": order.index(trend)})
+    return sorted(rows, key=lambda r: (r["rank"], r["category"] or ""))
 
 
 # -- the map ---------------------------------------------------------------------------
@@ -297,14 +339,22 @@ def _add_statistics(m: folium.Map, analysis: Analysis) -> None:
         layer = cluster_layer(analysis.clusters).add_to(m)
         Legend(layer, "Agrégats (DBSCAN)", [("#998ec3", "enveloppe d'un agrégat de faits")]).add_to(m)
     if analysis.emerging is not None:
-        layer = emerging_layer(analysis.emerging).add_to(m)
+        # Above the cell counts, which are fetched (and so drawn) after the page's layers.
+        folium.map.CustomPane("psqTrends", z_index=420).add_to(m)
+        layer = emerging_layer(analysis.emerging, pane="psqTrends").add_to(m)
         shown = dict.fromkeys(c for c in analysis.emerging.emerging_category if c in EMERGING_STYLE)
         Legend(layer, "Problèmes récurrents", [EMERGING_STYLE[c] for c in shown] or
                [("#ffffff", "aucune tendance significative")]).add_to(m)
 
 
-def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters: Filters) -> dict[str, str]:
-    """The Folium map of the page, rendered into the parts our template places (header, html, script)."""
+def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters: Filters,
+               zones: list[dict], editable: bool) -> tuple[dict[str, str], dict | None]:
+    """The Folium map of the page, rendered into the parts our template places (header, html, script).
+
+    The patrol zones are a layer of their own; for a user who may edit them
+    (``editable``) the map also has the drawing tools, and the second value is the
+    configuration of web/static/js/zones.js (None otherwise).
+    """
     engine = get_engine()
     frame = sector.frame()
     config = current_app.config
@@ -313,12 +363,13 @@ def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters
     sector_layer(frame, name="Limite du secteur").add_to(m)
     _add_statistics(m, analysis)
     _add_grid(m, sector, filters)
+    group = zone_group(zones).add_to(m)
+    editor = None
+    if editable:
+        draw_control(group).add_to(m)
+        editor = editor_config(m, group, sector.csp_id, sector.code)
     _add_problems(m, problems)
-    folium.LayerControl(collapsed=False).add_to(m)
-    localize(m, lambda path: url_for("static", filename="vendor/" + path))  # last: no asset from the internet
-    root = m.get_root()
-    root.render()
-    return {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
+    return render_map(m), editor
 
 
 @bp.route("/secteur/<csp>/<code>")
@@ -330,8 +381,13 @@ def sector_page(csp: str, code: str):
     problems = _problems(sector, filters)
     analysis = analyse(sector, filters)
     counts = _category_counts(sector, filters)
+    engine = get_engine()
+    zones = pz.list_zones(engine, sector.csp_id, sector.code)
+    editable = current_scope().role in ZONE_ROLES
+    map_parts, editor = sector_map(sector, problems, analysis, filters, zones, editable)
     return render_template(
         "sector.html", sector=sector, filters=filters, problems=problems, counts=counts,
         total=sum(c["count"] for c in counts), notes=analysis.notes, status_labels=STATUS_LABELS,
         styles=category_style(), categories=categories(), my_sectors=current_scope().sectors,
-        map_parts=sector_map(sector, problems, analysis, filters))
+        zones=zones, editor=editor, map_parts=map_parts, recurring=recurring_summary(analysis.emerging),
+        zone_problems=pz.sector_problems(engine, sector.csp_id, sector.code) if editor else [])

@@ -23,11 +23,11 @@ from shapely import geometry as sgeom
 from geo import patrol_zones as pz
 from geo.territory import communes_around, sectors_as_of
 from layers.base_map import base_map
-from layers.offline import localize
 from layers.territory import commune_layer, sector_layer
 from layers.zone_layers import draw_control, suggestion_group, zone_group, zone_outline
 from web.access import current_scope, require_sector, roles_required
 from web.db import get_engine
+from web.map_parts import render_map
 
 bp = Blueprint("zones", __name__)
 
@@ -68,13 +68,6 @@ def _csp_id(name: str) -> int:
     return found
 
 
-def _render_map(m: folium.Map) -> dict:
-    localize(m, lambda path: url_for("static", filename="vendor/" + path))  # last, before rendering
-    root = m.get_root()
-    root.render()
-    return {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
-
-
 def _zones_map(csp: str, csp_id: int, code: str, zones: list[dict], suggestions: list[dict]):
     """The sector map: the user's sectors of the CSP, zones editable, suggestions, drawing control."""
     scope = current_scope()
@@ -88,7 +81,6 @@ def _zones_map(csp: str, csp_id: int, code: str, zones: list[dict], suggestions:
     suggestion_group(suggestions).add_to(m)
     editable = zone_group(zones).add_to(m)
     draw_control(editable).add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
     return m, editable
 
 
@@ -106,14 +98,19 @@ def zones_page(csp: str, code: str):
     contents = {z["id"]: pz.zone_contents(engine, z, period, hot) for z in zones}
     suggestions = pz.suggest_zones(engine, csp_id, code, period, hot)
     m, editable = _zones_map(csp, csp_id, code, zones, suggestions)
-    config = {"map": m.get_name(), "group": editable.get_name(), "csp_id": csp_id, "sector_code": code,
-              "create_url": url_for("zones.api_create"), "zone_url": url_for("zones.api_update", zone_id=0),
-              "delete_url": url_for("zones.api_delete", zone_id=0),
-              "suggestions": [{"n": s["n"], "label": s["label"], "geometry": s["geometry"]} for s in suggestions]}
     return render_template(
         "zones.html", csp=csp, csp_id=csp_id, code=code, zones=zones, contents=contents, period=period,
-        suggestions=suggestions, problems=pz.sector_problems(engine, csp_id, code),
-        map_parts=_render_map(m), config=config)
+        suggestions=suggestions, zone_problems=pz.sector_problems(engine, csp_id, code),
+        map_parts=render_map(m, "collapsed"), config=editor_config(m, editable, csp_id, code, suggestions))
+
+
+def editor_config(m: folium.Map, editable: folium.FeatureGroup, csp_id: int, code: str,
+                  suggestions: list[dict] = ()) -> dict:
+    """What web/static/js/zones.js needs: the map and layer names in the page, the sector, the API URLs."""
+    return {"map": m.get_name(), "group": editable.get_name(), "csp_id": csp_id, "sector_code": code,
+            "create_url": url_for("zones.api_create"), "zone_url": url_for("zones.api_update", zone_id=0),
+            "delete_url": url_for("zones.api_delete", zone_id=0),
+            "suggestions": [{"n": s["n"], "label": s["label"], "geometry": s["geometry"]} for s in suggestions]}
 
 
 @bp.route("/api/zones", methods=["POST"])
@@ -174,7 +171,7 @@ def briefing(zone_id: int):
                 if p["id"] in zone["problem_ids"]]
     return render_template("zone_briefing.html", zone=zone, csp=_csp_name(zone["csp_id"]), period=period,
                            contents=pz.zone_contents(engine, zone, period), problems=problems,
-                           map_parts=_render_map(_briefing_map(zone)))
+                           map_parts=render_map(_briefing_map(zone), None))
 
 
 def _briefing_map(zone: dict) -> folium.Map:

@@ -1,4 +1,4 @@
-// Patrol zones page: sends what is drawn with Leaflet.draw to the server (DESIGN.md section 6).
+// Patrol zones (zones page and sector page): sends what is drawn with Leaflet.draw to the server (DESIGN.md section 6).
 // draw:created -> POST /api/zones, draw:edited -> POST /api/zones/<id>, draw:deleted ->
 // POST /api/zones/<id>/supprimer; JSON with the CSRF token of <meta name="csrf-token">.
 // The server's French message is shown on the page; a refused new shape is removed.
@@ -10,10 +10,6 @@
   var group = window[config.group];
   var message = document.getElementById("zone-message");
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
-
-  // The map was sized before the page's layout settled: let Leaflet measure it again.
-  map.invalidateSize();
-  window.addEventListener("load", function () { map.invalidateSize(); });
 
   function show(text, ok) {
     message.textContent = text;
