@@ -6,6 +6,11 @@ A mayor sees his commune only, and only aggregated figures (DESIGN.md section 7)
   (cell i = floor(x / size), j = floor(y / size)); a cell with fewer than ``k`` = 3
   occurrences in the period is **not returned at all** (neither its count nor its
   place): it cannot be told apart from an empty cell;
+- the cells are counted over a period of **whole calendar months** only
+  (``month_period``): first and last month both included, at most 24 months, ending
+  at the latest with the last finished month. A period given to the day would let a
+  mayor subtract two periods one day apart and isolate single occurrences in a cell
+  (a differencing attack defeating k = 3); months keep every difference a whole month;
 - monthly counts per category over the last 12 full months, with the Mann-Kendall
   trend of each series (en hausse / en baisse / stable);
 - the problems of the commune known to the GPO: title, category, status, dates and
@@ -16,7 +21,23 @@ population (communes' population pro rata of the area covered, as
 ``geo.territory.sector_summaries``), the rate per 1,000 inhabitants and the trend of
 the 12 monthly counts.
 
-Days are local days (Europe/Paris); periods include their first and last day.
+Days are local days (Europe/Paris); periods include their first and last day. The
+overview (admins, référents, chiefs; never a mayor) takes a period to the day
+(``day_period``).
+
+Period rule of the mayor's page (``month_period``), with ``?du=`` and ``?au=``:
+
+- ``du`` is the first month, ``au`` the last month, both included, written ``AAAA-MM``;
+- a full date ``AAAA-MM-JJ`` is accepted only if it is a month boundary: the 1st of a
+  month for ``du``, the last day of a month for ``au`` (anything else is refused, never
+  rounded);
+- at most 24 months; no month after the last finished one (the current month is
+  incomplete, so it is refused too);
+- ``au`` missing: the last finished month; ``du`` missing: the 12 months ending at
+  ``au``; both missing: ``default_period()``, the last 12 full months.
+
+A refused period raises ``PeriodError`` whose message is one French sentence naming
+the fault.
 """
 
 from __future__ import annotations
@@ -24,6 +45,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -40,6 +62,8 @@ LOCAL_TZ = "Europe/Paris"
 MIN_CELL_COUNT = 3
 CELL_SIZE_M = 200.0
 MONTHS = 12
+#: Longest period of the mayor's page, in whole months.
+MAX_PERIOD_MONTHS = 24
 TREND_WORDS = {1: "hausse", -1: "baisse", 0: "stable"}
 MONTH_ABBR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 
@@ -128,6 +152,123 @@ def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """
     months = full_months(month_start(today or dt.date.today()) - dt.timedelta(days=1))
     return months[0], month_start(months[-1], 1) - dt.timedelta(days=1)
+
+
+class PeriodError(ValueError):
+    """A period given wrongly; the message is one French sentence naming the fault."""
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def month_end(month: dt.date) -> dt.date:
+    """The last day of the month of ``month``.
+
+    >>> month_end(dt.date(2028, 2, 10))
+    datetime.date(2028, 2, 29)
+    """
+    return month_start(month, 1) - dt.timedelta(days=1)
+
+
+def _months_between(first: dt.date, last: dt.date) -> int:
+    """Number of months from the month of ``first`` to the month of ``last``, both included."""
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def _parse_day(text: str, name: str) -> dt.date:
+    try:
+        if not _DAY.fullmatch(text):
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise PeriodError(f"La date « {name} » = « {text} » n'est pas une date valide "
+                          "(format attendu : AAAA-MM-JJ).") from None
+
+
+def _parse_month(text: str, name: str) -> dt.date:
+    """The first day of the month ``text`` designates (``AAAA-MM`` or a month boundary)."""
+    text = text.strip()
+    whole = _MONTH.fullmatch(text)
+    if whole:
+        try:
+            return dt.date(int(whole.group(1)), int(whole.group(2)), 1)
+        except ValueError:
+            pass
+    elif _DAY.fullmatch(text):
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            if name == "du" and day.day != 1:
+                raise PeriodError(f"La période se compte en mois entiers : « du » doit être un mois (AAAA-MM) ou "
+                                  f"le 1er d'un mois, et non le {day:%d/%m/%Y}.")
+            if name == "au" and day != month_end(day):
+                raise PeriodError(f"La période se compte en mois entiers : « au » doit être un mois (AAAA-MM) ou "
+                                  f"le dernier jour d'un mois, et non le {day:%d/%m/%Y}.")
+            return month_start(day)
+    raise PeriodError(f"« {name} » = « {text} » n'est pas un mois valide (format attendu : AAAA-MM).")
+
+
+def month_period(du: str | None, au: str | None, today: dt.date | None = None,
+                 max_months: int = MAX_PERIOD_MONTHS) -> tuple[dt.date, dt.date]:
+    """The whole-month period of the mayor's page: (first day of ``du``, last day of ``au``).
+
+    See the module's docstring for the rule; empty or None values take the defaults.
+
+    >>> month_period("2026-01", "2026-06", today=dt.date(2026, 11, 22))
+    (datetime.date(2026, 1, 1), datetime.date(2026, 6, 30))
+    >>> month_period("2026-01-01", "2026-06-30", today=dt.date(2026, 11, 22))
+    (datetime.date(2026, 1, 1), datetime.date(2026, 6, 30))
+    >>> month_period(None, None, today=dt.date(2026, 11, 22)) == default_period(dt.date(2026, 11, 22))
+    True
+    >>> month_period(None, "2026-03", today=dt.date(2026, 11, 22))
+    (datetime.date(2025, 4, 1), datetime.date(2026, 3, 31))
+    >>> month_period("2026-01-02", "2026-06-30", today=dt.date(2026, 11, 22))
+    Traceback (most recent call last):
+    ...
+    geo.commune_stats.PeriodError: La période se compte en mois entiers : « du » doit être un mois (AAAA-MM) ou le 1er d'un mois, et non le 02/01/2026.
+    >>> month_period("2026-01", "2026-11", today=dt.date(2026, 11, 22))
+    Traceback (most recent call last):
+    ...
+    geo.commune_stats.PeriodError: La période s'arrête au plus tard au dernier mois terminé (oct. 2026) : nov. 2026 n'est pas terminé.
+    """
+    last_full = month_start(today or dt.date.today(), -1)
+    first = _parse_month(du, "du") if du else None
+    last = _parse_month(au, "au") if au else last_full
+    first = first or month_start(last, 1 - MONTHS)
+    for month in (first, last):
+        if month > last_full:
+            raise PeriodError(f"La période s'arrête au plus tard au dernier mois terminé ({month_label(last_full)}) : "
+                              f"{month_label(month)} n'est pas terminé.")
+    if first > last:
+        raise PeriodError(f"Le premier mois de la période ({month_label(first)}) vient après son dernier mois "
+                          f"({month_label(last)}).")
+    if _months_between(first, last) > max_months:
+        raise PeriodError(f"La période couvre {_months_between(first, last)} mois, de {month_label(first)} à "
+                          f"{month_label(last)}, mais elle ne peut dépasser {max_months} mois.")
+    return first, month_end(last)
+
+
+def day_period(du: str | None, au: str | None, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """A period to the day (``AAAA-MM-JJ``), for the overview only (never for a mayor).
+
+    Empty or None values take those of ``default_period``.
+
+    >>> day_period("2026-01-02", "2026-06-30")
+    (datetime.date(2026, 1, 2), datetime.date(2026, 6, 30))
+    >>> day_period("2026-07-01", "2026-06-30")
+    Traceback (most recent call last):
+    ...
+    geo.commune_stats.PeriodError: La date « du » doit précéder la date « au ».
+    """
+    first, last = default_period(today)
+    first = _parse_day(du.strip(), "du") if du else first
+    last = _parse_day(au.strip(), "au") if au else last
+    if first > last:
+        raise PeriodError("La date « du » doit précéder la date « au ».")
+    return first, last
 
 
 def month_label(month: dt.date) -> str:
@@ -286,7 +427,8 @@ def sector_rates(engine: Engine, csp: str, first: dt.date, last: dt.date,
 
 
 __all__ = [
-    "CELL_SIZE_M", "MIN_CELL_COUNT", "CategoryTrend", "Cell", "ProblemLine", "SectorRate", "category_trends",
-    "cell_counts", "cells_geojson", "commune_outline", "commune_problems", "default_period", "full_months", "month_label",
-    "month_start", "rate_per_1000", "sector_rates", "trend_words",
+    "CELL_SIZE_M", "MAX_PERIOD_MONTHS", "MIN_CELL_COUNT", "CategoryTrend", "Cell", "PeriodError", "ProblemLine",
+    "SectorRate", "category_trends", "cell_counts", "cells_geojson", "commune_outline", "commune_problems",
+    "day_period", "default_period", "full_months", "month_end", "month_label", "month_period", "month_start",
+    "rate_per_1000", "sector_rates", "trend_words",
 ]

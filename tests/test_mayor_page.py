@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
 import json
 import re
 
@@ -137,3 +138,136 @@ def test_admin_sees_any_commune_partner_none(admin_client, belfort, engine, app,
 def test_bad_period(mayor):
     assert mayor.get("/commune/90010?du=2026-13-01").status_code == 400
     assert mayor.get("/api/communes/90010/cellules?du=2026-10-01&au=2026-01-01").status_code == 400
+    assert mayor.get("/api/communes/90010/cellules?du=2026-10&au=2026-01").status_code == 400
+    assert mayor.get("/api/communes/90010/cellules?du=hier").status_code == 400
+
+
+# -- whole-month periods only (no differencing attack on the k = 3 rule) -----------------
+WHOLE_MONTHS = "du=2026-01&au=2026-06"
+FIRST_DAY_REFUSED = "La période se compte en mois entiers : « du » doit être un mois (AAAA-MM) ou le 1er d'un mois"
+LAST_DAY_REFUSED = ("La période se compte en mois entiers : « au » doit être un mois (AAAA-MM) ou le dernier jour "
+                    "d'un mois")
+
+
+def sql_truth(engine, first: dt.date, stop: dt.date) -> dict[str, int]:
+    """Every 200 m cell of Belfort with its count over [first, stop) in local days, written independently."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT floor(ST_X(geom) / 200)::bigint AS i, floor(ST_Y(geom) / 200)::bigint AS j, count(*) AS n "
+            "FROM occurrence WHERE commune_insee = '90010' "
+            "AND (occurred_at AT TIME ZONE 'Europe/Paris')::date >= :first "
+            "AND (occurred_at AT TIME ZONE 'Europe/Paris')::date < :stop GROUP BY 1, 2"),
+            {"first": first, "stop": stop}).all()
+    return {f"{r.i}_{r.j}": int(r.n) for r in rows}
+
+
+def snapshot(engine) -> tuple[int, ...]:
+    with engine.connect() as conn:
+        return tuple(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+                     for table in ("occurrence", "problem", "audit_log", "app_user"))
+
+
+def page_text(response) -> str:
+    return html_lib.unescape(response.text)
+
+
+@pytest.mark.parametrize("query, sentence", [
+    ("du=2026-01-02&au=2026-06-30", FIRST_DAY_REFUSED + ", et non le 02/01/2026."),
+    ("du=2026-01-01&au=2026-06-29", LAST_DAY_REFUSED + ", et non le 29/06/2026."),
+    ("du=2026-01-15&au=2026-01-20", FIRST_DAY_REFUSED + ", et non le 15/01/2026."),
+    ("du=2026-02&au=2026-06-15", LAST_DAY_REFUSED + ", et non le 15/06/2026."),
+])
+def test_a_period_to_the_day_is_refused_and_changes_nothing(mayor, engine, query, sentence):
+    before = snapshot(engine)
+    page = mayor.get(f"/commune/90010?{query}")
+    assert page.status_code == 400
+    assert sentence in page_text(page)
+    assert embedded_counts(page.text) == [] and "leaflet" not in page.text.lower()
+    api = mayor.get(f"/api/communes/90010/cellules?{query}")
+    assert api.status_code == 400
+    assert api.get_json() == {"error": sentence}
+    assert snapshot(engine) == before
+
+
+def test_differencing_two_periods_a_day_apart_is_impossible(mayor):
+    """The attack of the brief: the same half-year, then one day less; the second is refused."""
+    whole = mayor.get("/api/communes/90010/cellules?du=2026-01-01&au=2026-06-30")
+    assert whole.status_code == 200 and whole.get_json()["features"]
+    one_day_less = mayor.get("/api/communes/90010/cellules?du=2026-01-02&au=2026-06-30")
+    assert one_day_less.status_code == 400 and "features" not in one_day_less.get_json()
+
+
+def test_whole_months_give_the_sql_truth(mayor, engine):
+    truth = sql_truth(engine, dt.date(2026, 1, 1), dt.date(2026, 7, 1))
+    assert any(n < 3 for n in truth.values()) and any(n >= 3 for n in truth.values())
+    shown = {cell: n for cell, n in truth.items() if n >= 3}
+    for query in (WHOLE_MONTHS, "du=2026-01-01&au=2026-06-30", "du=2026-01&au=2026-06-30", "du=2026-01-01&au=2026-06"):
+        response = mayor.get(f"/api/communes/90010/cellules?{query}")
+        assert response.status_code == 200, query
+        collection = response.get_json()
+        assert {f["properties"]["cell"]: f["properties"]["count"] for f in collection["features"]} == shown
+        assert collection["properties"]["du"] == "2026-01-01" and collection["properties"]["au"] == "2026-06-30"
+    page = mayor.get(f"/commune/90010?{WHOLE_MONTHS}")
+    assert page.status_code == 200
+    assert sorted(embedded_counts(page.text)) == sorted(shown.values())
+    assert "de janv. 2026 à juin 2026" in page_text(page)
+    # A single month works too, and February ends on its last day.
+    february = sql_truth(engine, dt.date(2026, 2, 1), dt.date(2026, 3, 1))
+    response = mayor.get("/api/communes/90010/cellules?du=2026-02&au=2026-02-28")
+    assert response.status_code == 200
+    assert {f["properties"]["cell"]: f["properties"]["count"] for f in response.get_json()["features"]} == {
+        cell: n for cell, n in february.items() if n >= 3}
+
+
+def test_at_most_24_months(mayor, engine):
+    sentence = "La période couvre 25 mois, de oct. 2024 à oct. 2026, mais elle ne peut dépasser 24 mois."
+    page = mayor.get("/commune/90010?du=2024-10&au=2026-10")
+    assert page.status_code == 400 and sentence in page_text(page)
+    api = mayor.get("/api/communes/90010/cellules?du=2024-10-01&au=2026-10-31")
+    assert api.status_code == 400 and api.get_json() == {"error": sentence}
+    longest = mayor.get("/api/communes/90010/cellules?du=2024-11&au=2026-10")
+    assert longest.status_code == 200
+    truth = sql_truth(engine, dt.date(2024, 11, 1), dt.date(2026, 11, 1))
+    assert {f["properties"]["cell"]: f["properties"]["count"] for f in longest.get_json()["features"]} == {
+        cell: n for cell, n in truth.items() if n >= 3}
+
+
+def test_the_current_month_and_the_future_are_refused(mayor):
+    current = stats.month_start(dt.date.today())
+    last_full = stats.month_start(current, -1)
+    for month in (current, stats.month_start(current, 1), stats.month_start(current, 14)):
+        sentence = (f"La période s'arrête au plus tard au dernier mois terminé ({stats.month_label(last_full)}) : "
+                    f"{stats.month_label(month)} n'est pas terminé.")
+        query = f"du={last_full:%Y-%m}&au={month:%Y-%m}"
+        page = mayor.get(f"/commune/90010?{query}")
+        assert page.status_code == 400 and sentence in page_text(page), month
+        api = mayor.get(f"/api/communes/90010/cellules?{query}")
+        assert api.status_code == 400 and api.get_json() == {"error": sentence}
+    # A period starting in the future is refused with the same sentence, whatever its end.
+    assert mayor.get(f"/api/communes/90010/cellules?du={current:%Y-%m}").status_code == 400
+    # Up to the last finished month is fine.
+    assert mayor.get(f"/api/communes/90010/cellules?du={last_full:%Y-%m}&au={last_full:%Y-%m}").status_code == 200
+
+
+def test_default_period_is_the_last_12_full_months(mayor):
+    first, last = stats.default_period()
+    collection = mayor.get("/api/communes/90010/cellules").get_json()
+    assert (collection["properties"]["du"], collection["properties"]["au"]) == (first.isoformat(), last.isoformat())
+    alone = mayor.get(f"/api/communes/90010/cellules?au={last:%Y-%m}").get_json()
+    assert (alone["properties"]["du"], alone["properties"]["au"]) == (first.isoformat(), last.isoformat())
+
+
+def test_the_period_form_offers_months_only(mayor):
+    html = mayor.get(f"/commune/90010?{WHOLE_MONTHS}").text
+    inputs = re.findall(r"<input [^>]*>", html.split('class="dateform"')[1].split("</form>")[0])
+    assert len(inputs) == 2 and all('type="month"' in i for i in inputs)
+    assert 'name="du" value="2026-01"' in html and 'name="au" value="2026-06"' in html
+    assert f'max="{stats.default_period()[1]:%Y-%m}"' in html
+    assert 'type="date"' not in html
+
+
+def test_another_communes_cells_are_forbidden_even_with_a_good_period(mayor):
+    assert mayor.get(f"/commune/90011?{WHOLE_MONTHS}").status_code == 403
+    assert mayor.get(f"/api/communes/90011/cellules?{WHOLE_MONTHS}").status_code == 403
+    # The access check comes first: a bad period on another commune is still a 403.
+    assert mayor.get("/api/communes/90011/cellules?du=2026-01-02").status_code == 403

@@ -99,3 +99,16 @@ def test_roles(app, engine, login, small_csp):
 
 def test_unknown_csp_is_404(admin_client, small_csp):
     assert admin_client.get("/vue-ensemble?csp=Nulle part").status_code == 404
+
+
+def test_overview_keeps_periods_to_the_day(admin_client, engine, small_csp):
+    """The overview is not a mayor's page: a period to the day stays allowed there."""
+    first, last = dt.date(2026, 1, 2), dt.date(2026, 6, 30)
+    page = admin_client.get(f"/vue-ensemble?csp=CSP Test&du={first}&au={last}")
+    assert page.status_code == 200
+    assert "Faits du 02/01/2026 au 30/06/2026 par secteur" in page.text
+    rates, _ = stats.sector_rates(engine, "CSP Test", first, last)
+    assert sum(r.occurrences for r in rates) > 0
+    assert admin_client.get("/vue-ensemble?csp=CSP Test&du=2026-13-01").status_code == 400
+    refused = admin_client.get("/vue-ensemble?csp=CSP Test&du=2026-07-01&au=2026-06-30")
+    assert refused.status_code == 400 and "précéder" in refused.text

@@ -1,12 +1,13 @@
 """The overview of a CSP: its sectors coloured by occurrences per 1,000 inhabitants.
 
 For admins and référents (every CSP) and for sector chiefs (the CSP of their sectors
-only); a table gives each sector's rate and the trend of its 12 monthly counts.
+only); a table gives each sector's rate and the trend of its 12 monthly counts. Never
+for a mayor, so its period is given to the day (``?du=AAAA-MM-JJ&au=AAAA-MM-JJ``,
+``geo.commune_stats.day_period``); the mayor's page takes whole months only.
 """
 
 from __future__ import annotations
 
-import folium
 from flask import Blueprint, abort, current_app, render_template, request
 
 from geo import commune_stats as stats
@@ -16,7 +17,7 @@ from layers.choropleth import legend, quantile_breaks, rate_layer
 from layers.territory import commune_layer
 from web.access import CSP_ROLES, current_scope, require_csp, roles_required
 from web.db import get_engine
-from web.mayor_pages import PeriodError, period_from_request, render_map
+from web.map_parts import render_map
 
 bp = Blueprint("overview", __name__)
 
@@ -54,8 +55,8 @@ def _rate_map(shapes):
 def overview_page():
     engine = get_engine()
     try:
-        first, last = period_from_request()
-    except PeriodError as error:
+        first, last = stats.day_period(request.args.get("du"), request.args.get("au"))
+    except stats.PeriodError as error:
         abort(400, description=str(error))
     csps = list_csps(engine, last)
     csp = _chosen_csp(csps)
