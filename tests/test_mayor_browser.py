@@ -29,16 +29,9 @@ def belfort(engine):
     create_user(engine, MAYOR[0], "maire", MAYOR[1], commune="90010", display_name="Maire de Belfort")
 
 
-def log_in(watch: PageWatch, server: str, email: str, password: str) -> None:
-    watch.page.goto(server + "/connexion")
-    watch.page.fill("input[name=email]", email)
-    watch.page.fill("input[name=password]", password)
-    watch.page.click("input[type=submit]")
-
-
 def test_mayor_lands_on_his_commune_and_nowhere_else(live_server, browser, belfort):  # noqa: F811
     watch = PageWatch(browser)
-    log_in(watch, live_server, *MAYOR)
+    watch.log_in(live_server, *MAYOR)
     watch.page.wait_for_url(live_server + "/commune/90010")
     watch.page.goto(f"{live_server}/commune/90010?{PERIOD}")
     watch.page.wait_for_selector("path.leaflet-interactive")
@@ -53,6 +46,23 @@ def test_mayor_lands_on_his_commune_and_nowhere_else(live_server, browser, belfo
     assert watch.page.locator("svg.sparkline").count() >= 1
     assert "Problèmes suivis par le GPO" in watch.page.inner_text("aside")
 
+    # The period form offers whole months only; choosing January to June 2026 reloads with months.
+    assert watch.page.get_attribute("input#du", "type") == "month"
+    assert watch.page.get_attribute("input#au", "type") == "month"
+    watch.page.fill("input#du", "2026-01")
+    watch.page.fill("input#au", "2026-06")
+    watch.page.click(".dateform button[type=submit]")
+    watch.page.wait_for_url(live_server + "/commune/90010?du=2026-01&au=2026-06")
+    watch.page.wait_for_selector("path.leaflet-interactive")
+    assert "de janv. 2026 à juin 2026" in watch.page.inner_text("aside")
+    assert watch.errors == []
+    # A period to the day, typed in the address bar, is refused with one sentence (Chromium
+    # logs the 400 itself as a console error, nothing else may appear).
+    response = watch.page.goto(f"{live_server}/commune/90010?du=2026-01-02&au=2026-06-30")
+    assert response.status == 400
+    assert "La période se compte en mois entiers" in watch.page.inner_text("main")
+    assert [e for e in watch.errors if "status of 400" not in e] == []
+
     response = watch.page.goto(live_server + "/commune/90011")
     assert response.status == 403
     assert "Accès refusé" in watch.page.inner_text("main")
@@ -61,7 +71,7 @@ def test_mayor_lands_on_his_commune_and_nowhere_else(live_server, browser, belfo
 
 def test_admin_sees_the_overview(live_server, browser, belfort, admin_account):  # noqa: F811
     watch = PageWatch(browser)
-    log_in(watch, live_server, *admin_account)
+    watch.log_in(live_server, *admin_account)
     watch.page.wait_for_url(live_server + "/csp/**")
     watch.page.goto(f"{live_server}/vue-ensemble?{PERIOD}")
     watch.page.wait_for_selector("path.leaflet-interactive")
