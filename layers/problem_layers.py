@@ -146,3 +146,34 @@ PSQ.gridLayer({{ this._parent.get_name() }}, {{ this.layer.get_name() }}, {{ thi
         self.layer = layer
         self.url = url
         self.classes = GRID_CLASSES
+
+
+class OccurrenceTiles(MacroElement):
+    """Fill a layer with the occurrences of vector tiles ``url_template`` (``{z}/{x}/{y}``), from ``min_zoom`` on.
+
+    Needs Leaflet.VectorGrid (web/static/vendor/leaflet.vectorgrid/) and
+    ``PSQ.occurrenceTiles`` of web/static/js/occurrence_tiles.js on the page.
+
+    Examples
+    --------
+    >>> m = folium.Map(tiles=None)
+    >>> group = folium.FeatureGroup(name="Faits", show=False).add_to(m)
+    >>> _ = OccurrenceTiles(group, "/api/t/{z}/{x}/{y}.mvt?du=2026-01-01").add_to(m)
+    >>> "PSQ.occurrenceTiles(" in m.get_root().render()
+    True
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+PSQ.occurrenceTiles({{ this.layer.get_name() }}, {{ this.url_template|tojson }}, {{ this.colours|tojson }},
+                    {{ this.min_zoom }});
+{% endmacro %}
+""")
+
+    def __init__(self, layer: folium.FeatureGroup, url_template: str, min_zoom: int = 15):
+        super().__init__()
+        self._name = "OccurrenceTiles"
+        self.layer = layer
+        self.url_template = url_template
+        self.colours = {code: colour for code, (colour, _) in category_style().items()}
+        self.min_zoom = min_zoom

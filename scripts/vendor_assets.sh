@@ -33,6 +33,7 @@ BOOTSTRAP_VERSION=5.2.2               # folium 0.20: bootstrap@5.2.2
 BOOTSTRAP3_VERSION=3.4.1              # glyphicons only (folium: 3.0.0 glyphicons css)
 FONTAWESOME_VERSION=6.2.0             # folium 0.20: @fortawesome/fontawesome-free@6.2.0
 AWESOME_MARKERS_VERSION=2.0.5         # folium 0.20 asks cdnjs 2.0.2 (same JS)
+VECTORGRID_VERSION=1.3.0              # not a folium plugin: the sector page's vector tiles
 FOLIUM_VERSION=0.20.0                 # for folium/templates/leaflet_heat.min.js
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -91,6 +92,11 @@ put "$P/dist/MarkerCluster.css" leaflet.markercluster/MarkerCluster.css
 put "$P/dist/MarkerCluster.Default.css" leaflet.markercluster/MarkerCluster.Default.css
 put "$P/MIT-LICENCE.txt" leaflet.markercluster/MIT-LICENCE.txt
 strip_map leaflet.markercluster/leaflet.markercluster.js
+
+echo "leaflet.vectorgrid@$VECTORGRID_VERSION"
+P="$(fetch "leaflet.vectorgrid@$VECTORGRID_VERSION")"
+put "$P/dist/Leaflet.VectorGrid.bundled.min.js" leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js
+# (the npm package ships no licence file: Beerware, see README.md)
 
 echo "jquery@$JQUERY_VERSION"
 P="$(fetch "jquery@$JQUERY_VERSION")"

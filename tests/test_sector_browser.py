@@ -124,4 +124,14 @@ def test_demo_sector_and_moving_the_map(engine, territory, live_server, browser)
     with watch.page.expect_response(lambda r: "/cellules?" in r.url):
         label.locator("input").check()
     watch.page.wait_for_selector("path.psq-cell")
+    # Each occurrence from the vector-tile endpoint, drawn on canvas tiles once zoomed in close.
+    watch.page.locator(".leaflet-control-layers label", has_text="Faits un par un").locator("input").check()
+    with watch.page.expect_response(lambda r: ".mvt?" in r.url and r.ok):
+        watch.page.evaluate("""() => {
+            const name = Object.keys(window).find(k => k.startsWith('map_'));
+            window[name].setView([47.638999, 6.854562], 16, {animate: false});
+        }""")
+    watch.page.wait_for_load_state("networkidle")
+    assert watch.page.locator("canvas.leaflet-tile").count() > 0
+    watch.page.screenshot(path=str(ARTIFACTS / "sector-chief-tiles.png"))
     assert watch.errors == [] and watch.off_site() == []

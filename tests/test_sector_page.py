@@ -18,7 +18,7 @@ CHIEF = ("chef.test@psq.test", "mot de passe du chef")
 PAGE = "/secteur/" + quote("CSP Belfort") + "/BEL-CENTRE"
 LAYER_NAMES = ["Communes", "Limite du secteur", "Problèmes du secteur", "Faits (carreaux de 200 m)",
                "Points chauds (Gi*)", "Densité (noyau quartique)", "Agrégats (DBSCAN)", "Problèmes récurrents",
-               "Zones de patrouille"]
+               "Zones de patrouille", "Faits un par un (zoom rapproché)"]
 # The demo's synthetic weeks end on 2026-11-15: a fixed period keeps the tests stable.
 PERIOD = "?du=2025-11-16&au=2026-11-15"
 

@@ -37,7 +37,7 @@ from layers.base_map import base_map
 from layers.hotspot_layers import (EMERGING_STYLE, GI_BIN_STYLE, cluster_layer, density_layer, emerging_layer,
                                    gistar_layer)
 from layers.legend import Legend
-from layers.problem_layers import GridCounts, category_style, grid_legend_entries, problem_layer
+from layers.problem_layers import GridCounts, OccurrenceTiles, category_style, grid_legend_entries, problem_layer
 from layers.territory import commune_layer, sector_layer
 from layers.zone_layers import draw_control, zone_group
 from web.access import current_scope, require_sector, roles_required
@@ -327,6 +327,15 @@ def _add_grid(m: folium.Map, sector: Sector, filters: Filters) -> None:
     Legend(layer, "Faits par carreau de 200 m", grid_legend_entries()).add_to(m)
 
 
+def _add_occurrence_tiles(m: folium.Map, sector: Sector, filters: Filters) -> None:
+    """Each occurrence as a point, from the vector-tile endpoint, once zoomed in close (hidden at first)."""
+    layer = folium.FeatureGroup(name="Faits un par un (zoom rapproché)", show=False).add_to(m)
+    url = url_for("api.sector_tile", csp=sector.csp_name, code=sector.code, z=0, x=0, y=0, **filters.query())
+    tiles = OccurrenceTiles(layer, url.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")).add_to(m)
+    Legend(layer, "Faits un par un (catégorie)", [(colour, label) for colour, label in category_style().values()],
+           note=f"Visibles à partir du zoom {tiles.min_zoom}.").add_to(m)
+
+
 def _add_statistics(m: folium.Map, analysis: Analysis) -> None:
     if analysis.gistar is not None:
         layer = gistar_layer(analysis.gistar)
@@ -363,6 +372,7 @@ def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters
     sector_layer(frame, name="Limite du secteur").add_to(m)
     _add_statistics(m, analysis)
     _add_grid(m, sector, filters)
+    _add_occurrence_tiles(m, sector, filters)
     group = zone_group(zones).add_to(m)
     editor = None
     if editable:
