@@ -46,8 +46,9 @@ def database_url(start: bool = True) -> str:
     return cluster.start()
 
 
-def create_engine(url: str | None = None) -> Engine:
-    return sa.create_engine(url or database_url(), pool_pre_ping=True, future=True)
+def create_engine(url: str | None = None, **pool) -> Engine:
+    """An engine on ``url`` (default: the environment's or the embedded cluster's); ``pool``: pool settings."""
+    return sa.create_engine(url or database_url(), pool_pre_ping=True, future=True, **pool)
 
 
 def with_database(url: str, name: str) -> str:

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import shapely
 
-from geo.vector_file import VectorFileError, read_vector_file
+from geo.vector_file import VectorFileError, checked_path, read_vector_file
 
 ROW_FORMATS = (".csv", ".txt", ".geojson", ".json", ".gpkg")
 
@@ -52,14 +52,8 @@ def read_rows(path: str | Path, encoding: str | None = None, layer: str | None =
     >>> table.encoding, table.rows.loc[0, "category"], table.rows.loc[0, "lat"], int(table.rows.loc[0, "line"])
     ('cp1252', 'Rodéos', '47,64', 2)
     """
-    path = Path(path)
+    path = checked_path(path, ROW_FORMATS, "a CSV, GeoJSON or GeoPackage file")
     suffix = path.suffix.lower()
-    if not path.exists():
-        raise VectorFileError(f"{path}: no such file.")
-    if suffix not in ROW_FORMATS:
-        raise VectorFileError(
-            f"{path.name}: unknown format '{suffix}'; give a CSV, GeoJSON or GeoPackage file."
-        )
     if suffix in (".csv", ".txt"):
         return _read_csv(path, encoding)
     return _read_features(path, layer)

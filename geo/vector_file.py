@@ -35,6 +35,25 @@ class VectorFileError(ValueError):
         super().__init__("\n".join(self.problems))
 
 
+def checked_path(path: str | Path, formats, kinds: str) -> Path:
+    """``path`` as a Path, once it exists and its suffix is one of ``formats``; else VectorFileError.
+
+    ``kinds`` names the accepted formats in the message ("a CSV or GeoJSON file").
+
+    >>> checked_path("data/boundaries/sectors-csp-belfort.txt", (".csv",), "a CSV file")
+    Traceback (most recent call last):
+    ...
+    geo.vector_file.VectorFileError: data/boundaries/sectors-csp-belfort.txt: no such file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise VectorFileError(f"{path}: no such file.")
+    suffix = path.suffix.lower()
+    if suffix not in formats:
+        raise VectorFileError(f"{path.name}: unknown format '{suffix}'; give {kinds}.")
+    return path
+
+
 def read_vector_file(path: str | Path, layer: str | None = None, crs: str | None = None) -> gpd.GeoDataFrame:
     """Read a vector file, checking it can be read, is not empty and has a usable CRS.
 
@@ -60,15 +79,9 @@ def read_vector_file(path: str | Path, layer: str | None = None, crs: str | None
     >>> len(gdf), gdf.crs.to_epsg()
     (8, 4326)
     """
-    path = Path(path)
+    path = checked_path(path, FORMATS, "a GeoJSON, GeoPackage, Shapefile (or zipped), or CSV file")
     name = path.name
     suffix = path.suffix.lower()
-    if not path.exists():
-        raise VectorFileError(f"{path}: no such file.")
-    if suffix not in FORMATS:
-        raise VectorFileError(
-            f"{name}: unknown format '{suffix}'; give a GeoJSON, GeoPackage, Shapefile (or zipped), or CSV file."
-        )
     source = _source(path, suffix)
     layer = _choose_layer(source, name, FORMATS[suffix], layer)
     options = {"GEOM_POSSIBLE_NAMES": "geometry,wkt,WKT", "KEEP_GEOM_COLUMNS": "NO"} if suffix == ".csv" else {}

@@ -13,7 +13,10 @@ def get_engine() -> Engine:
     engine = app.extensions.get("psq_engine")
     if engine is None:
         url = app.config.get("DATABASE_URL")
-        engine = database.create_engine(database.normalize_url(url) if url else None)
+        # The threaded server runs a thread per request: SQLAlchemy's default pool (5 + 10)
+        # would make the 16th concurrent request wait, then fail after 30 s.
+        engine = database.create_engine(database.normalize_url(url) if url else None,
+                                        pool_size=10, max_overflow=30)
         app.extensions["psq_engine"] = engine
     return engine
 
