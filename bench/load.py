@@ -1,0 +1,458 @@
+"""Load benchmark: the map endpoints under 32 concurrent clients on loopback.
+
+DESIGN's budget: "a GeoJSON or vector-tile endpoint answers a view in milliseconds;
+under a load of 32 concurrent clients on loopback, no error". Measured in one run, on a
+database of its own (``psq_bench_load``, dropped at the end) holding the Belfort demo
+(communes, sectors, synthetic data; the real accidents are left out), served by the
+app in Werkzeug's threaded server, the one ``psq serve`` runs:
+
+- ``single view``: one logged-in client asks the JSON cells of a sector view, then one
+  vector tile, 30 times each (median): the answer time of one view;
+- ``1 client``: one client at a time plays the mix below, request after request;
+- ``32 clients``: 32 clients, each with its own session (chiefs, mayors and an admin
+  in turn), play the same mix at once, after a common start.
+
+The mix: a chief (or the admin) opens the sector page, its cells for the view and for a
+panned view, and vector tiles of zoom 14 and 15 over the sector; a mayor opens his
+commune's page, its cells for two periods, and asks another commune's cells, which must
+be refused (403 is the right answer there, not an error). An error is any other status
+(redirects included: a lost session sends to the login page) or a failed request; the
+server's own exceptions are caught from the app's log.
+
+Run: ``.venv/bin/python -m bench.load [--clients N] [--requests N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import math
+import re
+import statistics
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import geopandas as gpd
+import psycopg
+import requests
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from geo import database
+from geo.accounts import create_user
+from geo.commune_import import load_communes
+from geo.demo import COMMUNES_FILE, SECTORS_FILE, SECTORS_VALID_FROM, SEED, SYNTHETIC_SOURCE
+from geo.migrations import migrate
+from geo.occurrence_import import CANONICAL, write_occurrences
+from geo.problem_import import write_problems
+from geo.sector_import import load_sectors
+from geo.synthetic import generate
+
+BENCH_DB = "psq_bench_load"
+CLIENTS = 32
+REQUESTS = 50  # per client
+SINGLE_VIEW_REPEATS = 30
+PASSWORD = "bench-load-password"
+CSP = "CSP Belfort"
+MAYOR_COMMUNE, OTHER_COMMUNE = "90010", "90011"
+ACCOUNTS = {  # role in the mix: (email, role, scope, sector the client opens)
+    "chief": ("chef.bench@psq.test", "chef_secteur", {"sectors": ("BEL-CENTRE", "BEL-GLACIS")}, "BEL-CENTRE"),
+    "mayor": ("maire.bench@psq.test", "maire", {"commune": MAYOR_COMMUNE}, None),
+    "admin": ("admin.bench@psq.test", "admin", {}, "BEL-GLACIS"),
+}
+ROTATION = ("chief", "mayor", "admin", "mayor")  # client i plays ROTATION[i % 4]
+TILE_ZOOMS = (14, 15)
+ENDPOINTS = {  # label: description, in the order of the tables
+    "sector page": "`/secteur/<csp>/<code>` (HTML, statistics computed)",
+    "sector cells": "`/api/secteurs/<csp>/<code>/cellules?bbox=` (GeoJSON)",
+    "sector tile": "`/api/secteurs/<csp>/<code>/tuiles/{z}/{x}/{y}.mvt` (z 14-15)",
+    "commune page": "`/commune/90010` (HTML)",
+    "commune cells": "`/api/communes/90010/cellules` (GeoJSON)",
+    "forbidden": "`/api/communes/90011/cellules` as that mayor (403 expected)",
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    endpoint: str  # a key of ENDPOINTS
+    path: str
+    expected: int = 200
+
+
+# --- the database -----------------------------------------------------------------
+
+def _server_conninfo() -> dict:
+    server = make_url(database.database_url())
+    return dict(host=server.host, port=server.port, user=server.username, password=server.password,
+                dbname="postgres")
+
+
+def fresh_database() -> str:
+    """Create ``psq_bench_load`` with the demo territory, its synthetic data and the accounts; its URL."""
+    with psycopg.connect(**_server_conninfo(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    url = database.with_database(database.database_url(), BENCH_DB)
+    engine = database.create_engine(url)
+    migrate(engine)
+    load_communes(engine, "90")
+    load_sectors(engine, SECTORS_FILE, valid_from=SECTORS_VALID_FROM)
+    load_synthetic(engine)
+    for email, role, scope, _ in ACCOUNTS.values():
+        create_user(engine, email, role, PASSWORD, **scope)
+    engine.dispose()
+    return url
+
+
+def load_synthetic(engine: sa.engine.Engine) -> None:
+    """The demo's synthetic problems and occurrences (as ``geo.demo.load_synthetic``, without
+    rewriting data/demo/planted.json)."""
+    demo = generate(gpd.read_file(COMMUNES_FILE), gpd.read_file(SECTORS_FILE), seed=SEED)
+    occurrences = demo.occurrences.assign(line=range(1, len(demo.occurrences) + 1), address=None)
+    occurrences["problem_external_id"] = occurrences["problem_external_id"].fillna("")
+    with engine.begin() as conn:
+        write_problems(conn, demo.problems, SYNTHETIC_SOURCE, file="bench.load", read=len(demo.problems))
+        write_occurrences(conn, occurrences[CANONICAL], SYNTHETIC_SOURCE, file="bench.load", read=len(occurrences))
+
+
+def drop_database() -> None:
+    with psycopg.connect(**_server_conninfo(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+def sector_bounds(url: str, code: str) -> tuple[float, float, float, float]:
+    """lon0, lat0, lon1, lat1 of a sector of the CSP (its version valid today)."""
+    engine = database.create_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Extent(ST_Transform(s.geom, 4326)) "
+            "AS b FROM sector s JOIN csp ON csp.id = s.csp_id WHERE csp.name = :csp AND s.code = :code "
+            "AND s.valid_from <= current_date AND (s.valid_to IS NULL OR s.valid_to > current_date)) e"),
+            {"csp": CSP, "code": code}).one()
+        occurrences = conn.execute(sa.text("SELECT count(*) FROM occurrence")).scalar()
+    engine.dispose()
+    if row[0] is None:
+        raise RuntimeError(f"Sector {code} of {CSP} not found in {BENCH_DB}.")
+    return tuple(float(v) for v in row), occurrences
+
+
+# --- the mix ------------------------------------------------------------------------
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The Web Mercator (XYZ) tile holding a point.
+
+    >>> tile_of(6.86, 47.64, 14)
+    (8504, 5719)
+    """
+    n = 2 ** z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
+
+
+def tiles_covering(bounds: tuple[float, float, float, float], z: int) -> list[tuple[int, int, int]]:
+    x0, y0 = tile_of(bounds[0], bounds[3], z)  # north-west corner
+    x1, y1 = tile_of(bounds[2], bounds[1], z)  # south-east corner
+    return [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+def _bbox(bounds, shift: float = 0.0) -> str:
+    """The bbox parameter of a view on ``bounds``, moved east by ``shift`` of its width (a pan)."""
+    lon0, lat0, lon1, lat1 = bounds
+    dx = (lon1 - lon0) * shift
+    return ",".join(f"{v:.5f}" for v in (lon0 + dx, lat0, lon1 + dx, lat1))
+
+
+def sector_visit(code: str, bounds, tiles: list[tuple[int, int, int]], start: int) -> list[Request]:
+    """One visit of a sector: the page, its cells for the view and a panned view, four tiles."""
+    base = f"/secteur/{quote(CSP)}/{code}"
+    api = f"/api/secteurs/{quote(CSP)}/{code}"
+    visit = [Request("sector page", base), Request("sector cells", f"{api}/cellules?bbox={_bbox(bounds)}")]
+    for k in range(4):
+        z, x, y = tiles[(start + k) % len(tiles)]
+        visit.append(Request("sector tile", f"{api}/tuiles/{z}/{x}/{y}.mvt"))
+    visit.append(Request("sector cells", f"{api}/cellules?bbox={_bbox(bounds, 0.5)}"))
+    return visit
+
+
+def _month(index: int) -> str:
+    """``AAAA-MM`` of a month counted from year 0.
+
+    >>> _month(2026 * 12 + 10)
+    '2026-11'
+    """
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def commune_visit() -> list[Request]:
+    """One visit of the mayor: his page, his cells for the default and for a past period, a refused one."""
+    today = dt.date.today()
+    month = today.year * 12 + today.month - 1  # months since year 0, this one
+    past = f"du={_month(month - 18)}&au={_month(month - 13)}"  # whole months, a year before the default
+    return [Request("commune page", f"/commune/{MAYOR_COMMUNE}"),
+            Request("commune cells", f"/api/communes/{MAYOR_COMMUNE}/cellules"),
+            Request("commune cells", f"/api/communes/{MAYOR_COMMUNE}/cellules?{past}"),
+            Request("forbidden", f"/api/communes/{OTHER_COMMUNE}/cellules", expected=403)]
+
+
+def plan(client: int, requests_per_client: int, views: dict) -> tuple[str, list[Request]]:
+    """The role of client number ``client`` and its requests (visits repeated up to the count)."""
+    role = ROTATION[client % len(ROTATION)]
+    code = ACCOUNTS[role][3]
+    out: list[Request] = []
+    visit_no = 0
+    while len(out) < requests_per_client:
+        if code is None:
+            out += commune_visit()
+        else:
+            bounds, tiles = views[code]
+            out += sector_visit(code, bounds, tiles, start=4 * (client + visit_no))
+        visit_no += 1
+    return role, out[:requests_per_client]
+
+
+# --- the clients --------------------------------------------------------------------
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def log_in(base: str, role: str) -> requests.Session:
+    """A session logged in through the login form (GET for the CSRF token, then POST)."""
+    email = ACCOUNTS[role][0]
+    session = requests.Session()
+    form = session.get(f"{base}/connexion", timeout=30)
+    match = CSRF_FIELD.search(form.text)
+    if form.status_code != 200 or match is None:
+        raise RuntimeError(f"No login form at /connexion (status {form.status_code}).")
+    answer = session.post(f"{base}/connexion", data={"csrf_token": match.group(1) or match.group(2),
+                                                      "email": email, "password": PASSWORD},
+                          allow_redirects=False, timeout=30)
+    if answer.status_code != 302 or "/connexion" in answer.headers.get("Location", ""):
+        raise RuntimeError(f"Login of {email} refused (status {answer.status_code}).")
+    return session
+
+
+@dataclass
+class Result:
+    endpoint: str
+    seconds: float
+    status: int | None  # None: the request failed (connection refused, reset, timeout)
+    ok: bool
+    size: int
+    detail: str = ""
+
+
+def send(session: requests.Session, base: str, request: Request) -> Result:
+    started = time.perf_counter()
+    try:
+        answer = session.get(base + request.path, allow_redirects=False, timeout=120)
+        body = answer.content
+    except requests.RequestException as error:
+        return Result(request.endpoint, time.perf_counter() - started, None, False, 0,
+                      f"{request.path}: {type(error).__name__}: {error}")
+    elapsed = time.perf_counter() - started
+    ok = answer.status_code == request.expected
+    detail = "" if ok else f"{request.path}: {answer.status_code} {body[:300]!r}"
+    return Result(request.endpoint, elapsed, answer.status_code, ok, len(body), detail)
+
+
+def play(sessions: list[requests.Session], plans: list[list[Request]], base: str) -> tuple[list[Result], float]:
+    """All plans at once, one thread per session, released together; the results and the wall time."""
+    results: list[list[Result]] = [[] for _ in plans]
+    gate = threading.Barrier(len(plans) + 1)
+
+    def client(k: int) -> None:
+        gate.wait()
+        for request in plans[k]:
+            results[k].append(send(sessions[k], base, request))
+
+    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(len(plans))]
+    for thread in threads:
+        thread.start()
+    gate.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return [r for rs in results for r in rs], time.perf_counter() - started
+
+
+def play_sequentially(sessions: list[requests.Session], plans: list[list[Request]],
+                      base: str) -> tuple[list[Result], float]:
+    """The same plans by one client: request j of every plan in turn, one at a time."""
+    results = []
+    started = time.perf_counter()
+    for j in range(max(len(p) for p in plans)):
+        for session, requests_ in zip(sessions, plans):
+            if j < len(requests_):
+                results.append(send(session, base, requests_[j]))
+    return results, time.perf_counter() - started
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def summary(results: list[Result], wall: float) -> dict:
+    per = defaultdict(list)
+    for r in results:
+        per[r.endpoint].append(r)
+    endpoints = {}
+    for name in ENDPOINTS:
+        rs = per.get(name, [])
+        if not rs:
+            continue
+        times = [r.seconds * 1000 for r in rs]
+        endpoints[name] = {"count": len(rs), "errors": sum(not r.ok for r in rs),
+                           "median_ms": statistics.median(times), "p95_ms": _percentile(times, 0.95),
+                           "max_ms": max(times), "median_bytes": statistics.median(r.size for r in rs)}
+    statuses = defaultdict(int)
+    for r in results:
+        statuses[str(r.status)] += 1
+    return {"requests": len(results), "errors": sum(not r.ok for r in results), "wall_s": wall,
+            "rps": len(results) / wall, "endpoints": endpoints, "statuses": dict(statuses),
+            "error_samples": [r.detail for r in results if not r.ok][:5]}
+
+
+class ServerErrors(logging.Handler):
+    """Keeps the exceptions the app logs (``Exception on /path [GET]`` and its traceback)."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(self.format(record))
+
+
+# --- the run ------------------------------------------------------------------------
+
+def single_view(session: requests.Session, base: str, request: Request, repeats: int) -> dict:
+    send(session, base, request)  # warm
+    results = [send(session, base, request) for _ in range(repeats)]
+    return {"median_ms": statistics.median(r.seconds * 1000 for r in results),
+            "errors": sum(not r.ok for r in results), "bytes": results[-1].size}
+
+
+def run(clients: int = CLIENTS, requests_per_client: int = REQUESTS) -> dict:
+    from web import create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    started = time.perf_counter()
+    url = fresh_database()
+    server = None
+    try:
+        views = {}
+        for code in {a[3] for a in ACCOUNTS.values() if a[3]}:
+            bounds, occurrences = sector_bounds(url, code)
+            views[code] = (bounds, [t for z in TILE_ZOOMS for t in tiles_covering(bounds, z)])
+        setup_s = time.perf_counter() - started
+
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": False})
+        errors = ServerErrors()
+        errors.setFormatter(logging.Formatter("%(message)s"))
+        app.logger.addHandler(errors)
+        server = make_server("127.0.0.1", 0, app, threaded=True)  # as `psq serve` (run_simple, threaded)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}"
+
+        roles_plans = [plan(k, requests_per_client, views) for k in range(clients)]
+        sessions = [log_in(base, role) for role, _ in roles_plans]
+        plans = [p for _, p in roles_plans]
+
+        # Warm up every endpoint once (imports, the app's engine, the server's caches).
+        for k in range(min(len(ROTATION), clients)):
+            seen = set()
+            for request in plans[k]:
+                if request.endpoint not in seen:
+                    seen.add(request.endpoint)
+                    send(sessions[k], base, request)
+
+        chief = sessions[ROTATION.index("chief")]
+        code = ACCOUNTS["chief"][3]
+        bounds, tiles = views[code]
+        api = f"/api/secteurs/{quote(CSP)}/{code}"
+        middle = tiles_covering(bounds, TILE_ZOOMS[0])[len(tiles_covering(bounds, TILE_ZOOMS[0])) // 2]
+        single = {
+            "cells": single_view(chief, base, Request("sector cells", f"{api}/cellules?bbox={_bbox(bounds)}"),
+                                 SINGLE_VIEW_REPEATS),
+            "tile": single_view(chief, base, Request("sector tile", f"{api}/tuiles/{middle[0]}/{middle[1]}/"
+                                                                     f"{middle[2]}.mvt"), SINGLE_VIEW_REPEATS),
+        }
+        one = len(ROTATION)  # one client plays one round of the rotation, so the mix is the same
+        seq_results, seq_wall = play_sequentially(sessions[:one], plans[:one], base)
+        con_results, con_wall = play(sessions, plans, base)
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        drop_database()
+
+    sequential, concurrent = summary(seq_results, seq_wall), summary(con_results, con_wall)
+    return {
+        "errors": concurrent["errors"], "budget_holds": concurrent["errors"] == sequential["errors"] == 0
+        and not errors.records,
+        "clients": clients, "requests_per_client": requests_per_client, "occurrences": occurrences,
+        "tiles": {code: len(t) for code, (_, t) in views.items()}, "setup_s": setup_s,
+        "single_view": single, "single_tile": "/".join(map(str, middle)),
+        "sequential": sequential, "concurrent": concurrent,
+        "throughput_ratio": concurrent["rps"] / sequential["rps"],
+        "p95_ratio": {name: concurrent["endpoints"][name]["p95_ms"] / sequential["endpoints"][name]["p95_ms"]
+                      for name in concurrent["endpoints"] if name in sequential["endpoints"]},
+        "server_exceptions": len(errors.records), "server_exception_samples": errors.records[:2],
+        "total_s": time.perf_counter() - started,
+    }
+
+
+def markdown(f: dict) -> str:
+    seq, con = f["sequential"], f["concurrent"]
+    rows = []
+    for name, label in ENDPOINTS.items():
+        if name not in con["endpoints"]:
+            continue
+        c, s = con["endpoints"][name], seq["endpoints"].get(name)
+        rows.append(f"| {label} | {c['count']} | {c['errors']} | {s['median_ms']:.0f} / {s['p95_ms']:.0f} ms | "
+                    f"{c['median_ms']:.0f} / {c['p95_ms']:.0f} ms | {f['p95_ratio'][name]:.1f} x |")
+    holds = f["budget_holds"]
+    cells, tile = f["single_view"]["cells"], f["single_view"]["tile"]
+    first_error = (con["error_samples"] or seq["error_samples"] or f["server_exception_samples"] or [""])[0]
+    verdict = (f"Budget holds: no error under {f['clients']} concurrent clients (every answer had the expected "
+               "status, the refused requests included, and the server logged no exception)." if holds else
+               f"Budget NOT met: {con['errors']} errors under {f['clients']} clients ({seq['errors']} with 1 client), "
+               f"{f['server_exceptions']} server exceptions; first: {first_error[:300]}")
+    lines = [
+        f"The Belfort demo ({f['occurrences']:,} synthetic occurrences) served by Werkzeug's threaded server on "
+        f"loopback; {f['clients']} clients with a session each play {f['requests_per_client']} requests each at once "
+        f"({con['requests']:,} in all), then the same mix is played by 1 client, one request at a time "
+        f"({seq['requests']:,} requests).",
+        "",
+        f"One view alone (median of {SINGLE_VIEW_REPEATS}): the sector's GeoJSON cells in {cells['median_ms']:.1f} ms "
+        f"({cells['bytes'] / 1000:.1f} kB), one vector tile (z {f['single_tile']}) in {tile['median_ms']:.1f} ms "
+        f"({tile['bytes'] / 1000:.1f} kB).",
+        "",
+        f"| endpoint | requests ({f['clients']} clients) | errors | 1 client: median / p95 | "
+        f"{f['clients']} clients: median / p95 | p95 ratio |",
+        "|---|---:|---:|---:|---:|---:|",
+        *rows,
+        f"| all | {con['requests']:,} | {con['errors']} | {seq['rps']:.1f} requests/s | {con['rps']:.1f} requests/s | "
+        f"throughput {f['throughput_ratio']:.2f} x |",
+        "",
+        verdict,
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=CLIENTS)
+    parser.add_argument("--requests", type=int, default=REQUESTS, help="requests per client")
+    args = parser.parse_args()
+    figures = run(args.clients, args.requests)
+    for sample in figures["server_exception_samples"]:
+        print(sample)
+    print(markdown(figures))
