@@ -59,9 +59,9 @@ def _check_tile(z: int, x: int, y: int) -> None:
 @roles_required(*SECTOR_ROLES)
 def sector_cells(csp: str, code: str):
     """GeoJSON of the 200 m cells holding occurrences, inside the sector and the bbox."""
-    bbox = parse_bbox(request.args.get("bbox"))
     filters = read_filters(request.args)
     sector = find_sector(csp, code, filters.last)
+    bbox = parse_bbox(request.args.get("bbox"))  # after the scope check: a refused user learns nothing
     with get_engine().connect() as conn:
         body = conn.execute(named_query("sector_cells"), {
             "sector_id": sector.id, "lon0": bbox[0], "lat0": bbox[1], "lon1": bbox[2], "lat1": bbox[3],
