@@ -30,7 +30,6 @@ from geo.projections import METROPOLITAN_SRID
 from geo.queries import named_query
 from geo.row_checks import Faults, Territory
 from geo.tabular_file import RowTable, read_rows, resolve_columns
-from geo.vector_file import VectorFileError
 
 FIELDS = {
     "id": ("id", "identifiant", "external_id"),
