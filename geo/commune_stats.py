@@ -423,6 +423,7 @@ def sector_rates(engine: Engine, csp: str, first: dt.date, last: dt.date,
                         rate_per_1000(int(r.occurrences), int(r.population)), tuple(s), w)
              for r, s, w in zip(shapes.itertuples(), series, words)]
     shapes["rate"] = [r.rate for r in rates]
+    shapes["trend"] = [r.trend for r in rates]
     return rates, shapes
 
 

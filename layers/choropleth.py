@@ -142,3 +142,32 @@ def rate_layer(shapes: gpd.GeoDataFrame, breaks: tuple[float, ...],
 
 __all__ = ["COUNT_BREAKS", "PALETTE", "cell_layer", "class_of", "colour_of", "legend", "quantile_breaks",
            "rate_layer"]
+
+
+#: Colour and French label of each Mann-Kendall trend word (geo.commune_stats.TREND_WORDS).
+TREND_STYLE = {"hausse": ("#d7301f", "en hausse"), "stable": ("#bdbdbd", "stable"), "baisse": ("#2171b5", "en baisse")}
+
+
+def trend_layer(shapes: gpd.GeoDataFrame, name: str = "Tendance sur 12 mois") -> folium.FeatureGroup:
+    """Sectors coloured by the Mann-Kendall trend of their monthly counts (``trend`` column), hidden at first.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> shapes = gpd.GeoDataFrame({"code": ["A"], "name": ["Nord"], "trend": ["hausse"]},
+    ...                           geometry=[shapely.box(990000, 6700000, 991000, 6701000)], crs=2154)
+    >>> trend_layer(shapes).show
+    False
+    """
+    gdf = shapes[["code", "name", "trend", "geometry"]].copy().to_crs(2154)
+    gdf["geometry"] = gdf.geometry.simplify(2.0, preserve_topology=True)
+    gdf["tendance"] = gdf["trend"].map(lambda t: TREND_STYLE.get(t, ("", t))[1])
+    group = folium.FeatureGroup(name=name, show=False)
+    folium.GeoJson(
+        gdf.to_crs(4326).to_json(drop_id=True),
+        style_function=lambda f: {"color": "#334155", "weight": 2, "fillOpacity": 0.8,
+                                  "fillColor": TREND_STYLE.get(f["properties"]["trend"], ("#ffffff", ""))[0]},
+        highlight_function=lambda f: {"weight": 4},
+        tooltip=folium.GeoJsonTooltip(["code", "name", "tendance"], aliases=["Secteur", "Nom", "Tendance"]),
+    ).add_to(group)
+    return group

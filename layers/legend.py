@@ -59,6 +59,8 @@ class Legend(MacroElement):
         Colour swatches and their French labels.
     note : str, optional
         A line of text under the entries.
+    position : str, optional
+        Leaflet corner of the control (default ``"bottomright"``).
 
     Examples
     --------
@@ -74,7 +76,7 @@ class Legend(MacroElement):
 {% macro script(this, kwargs) %}
 (function () {
   var map = {{ this._parent.get_name() }}, layer = {{ this.layer.get_name() }};
-  var control = L.control({position: "bottomright"});
+  var control = L.control({position: {{ this.position|tojson }}});
   control.onAdd = function () {
     var div = L.DomUtil.create("div", "psq-legend");
     div.innerHTML = {{ this.html|tojson }};
@@ -95,8 +97,10 @@ class Legend(MacroElement):
 {% endmacro %}
 """)
 
-    def __init__(self, layer, title: str, entries: list[tuple[str, str]], note: str | None = None):
+    def __init__(self, layer, title: str, entries: list[tuple[str, str]], note: str | None = None,
+                 position: str = "bottomright"):
         super().__init__()
         self._name = "Legend"
         self.layer = layer
+        self.position = position
         self.html = legend_html(title, entries, note)

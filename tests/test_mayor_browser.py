@@ -84,3 +84,11 @@ def test_admin_sees_the_overview(live_server, browser, belfort, admin_account): 
     assert watch.page.locator("table.rates tbody tr").count() == 8
     assert watch.page.locator("path.leaflet-interactive").count() >= 8
     assert "Faits pour 1 000 habitants" in watch.page.inner_text(".map-legend")
+    # The same sectors coloured by their 12-month trend, with its legend.
+    watch.page.locator(".leaflet-control-layers label", has_text="Faits pour 1 000 habitants").locator("input").uncheck()
+    watch.page.locator(".leaflet-control-layers label", has_text="Tendance sur 12 mois").locator("input").check()
+    legend = watch.page.wait_for_selector(".psq-legend:has-text('Tendance des 12 derniers mois')")
+    assert "en hausse" in legend.inner_text() and "en baisse" in legend.inner_text()
+    watch.page.wait_for_timeout(300)
+    watch.page.screenshot(path=str(ARTIFACTS / "overview-trend.png"))
+    assert watch.errors == []

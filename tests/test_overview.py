@@ -70,6 +70,8 @@ def test_overview_page_shows_the_table_and_choropleth(admin_client, small_csp):
     assert "Vue d'ensemble" in html and "Faits pour 1 000 habitants" in html
     assert '<td class="num rate">2,4</td>' in html and '<td class="num rate">5,0</td>' in html
     assert "▲ hausse" in html
+    # The map colours the sectors by trend too (a layer of its own); the rising sector in red.
+    assert "Tendance sur 12 mois" in html and '"trend": "hausse"' in html
     assert '<option value="CSP Autre"' in html
     assert "cdn.jsdelivr" not in html
 

@@ -13,7 +13,8 @@ from flask import Blueprint, abort, current_app, render_template, request
 from geo import commune_stats as stats
 from geo.territory import communes_around, list_csps
 from layers.base_map import base_map
-from layers.choropleth import legend, quantile_breaks, rate_layer
+from layers.choropleth import TREND_STYLE, legend, quantile_breaks, rate_layer, trend_layer
+from layers.legend import Legend
 from layers.territory import commune_layer
 from web.access import CSP_ROLES, current_scope, require_csp, roles_required
 from web.db import get_engine
@@ -47,6 +48,10 @@ def _rate_map(shapes):
         commune_layer(communes).add_to(m)
     breaks = quantile_breaks([r for r in shapes.rate if r is not None])
     rate_layer(shapes, breaks).add_to(m)
+    trends = trend_layer(shapes).add_to(m)
+    Legend(trends, "Tendance des 12 derniers mois (Mann-Kendall, 5 %)",
+           [TREND_STYLE[w] for w in ("hausse", "stable", "baisse")],
+           position="bottomleft").add_to(m)  # bottom right holds the page's legend of rates
     return render_map(m), breaks
 
 
