@@ -3,8 +3,10 @@
 A map of one sector (its limit, the communes as background, its problems, its
 occurrences as 200 m cell counts loaded for the view, and the hotspot statistics
 computed on the fly) with a side panel (figures by category, the list of problems).
-Statistics are computed for each view and never stored: Gi* and the density take
-milliseconds on a sector, the emerging categories (104 weeks) well under a second.
+Statistics are computed for each view and never stored in the database (Gi* and the
+density take milliseconds on a sector, the emerging categories well under a second);
+the app process keeps the latest ones in memory for identical views until occurrences
+are added (``cached_analysis``).
 
 The helpers that read the period, the category and the sector of a request are
 shared with the JSON endpoints of web/api.py.
@@ -14,12 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
+from collections import OrderedDict
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from shapely import wkb
 from werkzeug.datastructures import MultiDict
@@ -291,6 +296,34 @@ def recurring_summary(cells: gpd.GeoDataFrame | None) -> list[dict]:
     return sorted(rows, key=lambda r: (r["rank"], r["category"] or ""))
 
 
+#: Analyses kept per app process, newest last (a sector's grid: a few hundred kB each).
+ANALYSIS_CACHE_SIZE = 64
+
+
+def cached_analysis(sector: Sector, filters: Filters) -> Analysis:
+    """:func:`analyse`, kept in memory for identical views until the occurrences change.
+
+    The key holds the newest occurrence id and the newest import: any load of occurrences
+    makes every entry stale. Many users open the same default view of a sector; under
+    load each would otherwise recompute the same statistics (bench/load.py).
+    """
+    with get_engine().connect() as conn:
+        version = tuple(conn.execute(sa.text(
+            "SELECT (SELECT max(id) FROM occurrence), (SELECT max(id) FROM import_batch)")).one())
+    cache = current_app.extensions.setdefault("psq_analyses", {"lock": threading.Lock(), "entries": OrderedDict()})
+    key = (sector.id, filters, version)
+    with cache["lock"]:
+        if key in cache["entries"]:
+            cache["entries"].move_to_end(key)
+            return cache["entries"][key]
+    analysis = analyse(sector, filters)
+    with cache["lock"]:
+        cache["entries"][key] = analysis
+        while len(cache["entries"]) > ANALYSIS_CACHE_SIZE:
+            cache["entries"].popitem(last=False)
+    return analysis
+
+
 # -- the map ---------------------------------------------------------------------------
 
 
@@ -389,7 +422,7 @@ def sector_page(csp: str, code: str):
     filters = read_filters(request.args)
     sector = find_sector(csp, code, filters.last)
     problems = _problems(sector, filters)
-    analysis = analyse(sector, filters)
+    analysis = cached_analysis(sector, filters)
     counts = _category_counts(sector, filters)
     engine = get_engine()
     zones = pz.list_zones(engine, sector.csp_id, sector.code)
