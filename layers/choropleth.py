@@ -125,23 +125,10 @@ def rate_layer(shapes: gpd.GeoDataFrame, breaks: tuple[float, ...],
     >>> rate_layer(shapes, (0.0, 2.0)).layer_name
     'Faits pour 1 000 habitants'
     """
-    gdf = shapes[["code", "name", "rate", "geometry"]].copy().to_crs(2154)
-    gdf["geometry"] = gdf.geometry.simplify(2.0, preserve_topology=True)
-    gdf["taux"] = gdf["rate"].map(lambda r: "–" if r is None or r != r else f"{r:.1f} ‰".replace(".", ","))
-    colours = {code: colour_of(rate, breaks) for code, rate in zip(gdf.code, gdf.rate)}
-    group = folium.FeatureGroup(name=name)
-    folium.GeoJson(
-        gdf.drop(columns="rate").to_crs(4326).to_json(drop_id=True),
-        style_function=lambda f: {"color": "#334155", "weight": 2, "fillOpacity": 0.8,
-                                  "fillColor": colours[f["properties"]["code"]]},
-        highlight_function=lambda f: {"weight": 4},
-        tooltip=folium.GeoJsonTooltip(["code", "name", "taux"], aliases=["Secteur", "Nom", "Pour 1 000 hab."]),
-    ).add_to(group)
-    return group
-
-
-__all__ = ["COUNT_BREAKS", "PALETTE", "cell_layer", "class_of", "colour_of", "legend", "quantile_breaks",
-           "rate_layer"]
+    rates = {code: "–" if r is None or r != r else f"{r:.1f} ‰".replace(".", ",")
+             for code, r in zip(shapes.code, shapes.rate)}
+    colours = {code: colour_of(rate, breaks) for code, rate in zip(shapes.code, shapes.rate)}
+    return _sector_choropleth(shapes, colours, ("taux", "Pour 1 000 hab.", rates), name)
 
 
 #: Colour and French label of each Mann-Kendall trend word (geo.commune_stats.TREND_WORDS).
@@ -159,15 +146,34 @@ def trend_layer(shapes: gpd.GeoDataFrame, name: str = "Tendance sur 12 mois") ->
     >>> trend_layer(shapes).show
     False
     """
-    gdf = shapes[["code", "name", "trend", "geometry"]].copy().to_crs(2154)
+    styles = {code: TREND_STYLE.get(t, ("#ffffff", t)) for code, t in zip(shapes.code, shapes.trend)}
+    return _sector_choropleth(shapes, {c: s[0] for c, s in styles.items()},
+                              ("tendance", "Tendance", {c: s[1] for c, s in styles.items()}), name,
+                              show=False, keep=("trend",))
+
+
+def _sector_choropleth(shapes: gpd.GeoDataFrame, colours: dict[str, str], shown: tuple[str, str, dict[str, str]],
+                       name: str, show: bool = True, keep: tuple[str, ...] = ()) -> folium.FeatureGroup:
+    """Sectors filled with ``colours[code]``.
+
+    ``shown`` is (property, French label, text by code): the tooltip gives code, name
+    and that text. ``keep``: columns of ``shapes`` also carried as properties.
+    """
+    field, alias, values = shown
+    gdf = shapes[["code", "name", *keep, "geometry"]].copy().to_crs(2154)
     gdf["geometry"] = gdf.geometry.simplify(2.0, preserve_topology=True)
-    gdf["tendance"] = gdf["trend"].map(lambda t: TREND_STYLE.get(t, ("", t))[1])
-    group = folium.FeatureGroup(name=name, show=False)
+    gdf[field] = gdf["code"].map(values)
+    group = folium.FeatureGroup(name=name, show=show)
     folium.GeoJson(
         gdf.to_crs(4326).to_json(drop_id=True),
         style_function=lambda f: {"color": "#334155", "weight": 2, "fillOpacity": 0.8,
-                                  "fillColor": TREND_STYLE.get(f["properties"]["trend"], ("#ffffff", ""))[0]},
+                                  "fillColor": colours[f["properties"]["code"]]},
         highlight_function=lambda f: {"weight": 4},
-        tooltip=folium.GeoJsonTooltip(["code", "name", "tendance"], aliases=["Secteur", "Nom", "Tendance"]),
+        tooltip=folium.GeoJsonTooltip(["code", "name", field], aliases=["Secteur", "Nom", alias]),
     ).add_to(group)
     return group
+
+
+__all__ = ["COUNT_BREAKS", "PALETTE", "TREND_STYLE", "cell_layer", "class_of", "colour_of", "legend",
+           "quantile_breaks", "rate_layer", "trend_layer"]
+

@@ -7,15 +7,12 @@ the thing exists; never 200, never a redirect to content.
 
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 from flask import url_for
 
 from geo.accounts import create_user
-from geo.commune_import import load_communes
-from geo.sector_import import load_sectors
-from tests.support import BOUNDARIES
+from tests.test_sector_page import territory  # noqa: F401 - fixture
 
 #: A value for every argument of every route; a route with another argument fails the test.
 SAMPLE_ARGS = {"csp": "CSP Belfort", "name": "CSP Belfort", "code": "BEL-CENTRE", "insee": "90010",
@@ -40,12 +37,6 @@ def routes(app) -> list[tuple[str, str, str]]:
     return found
 
 
-@pytest.fixture
-def territory(engine):
-    load_communes(engine, "90")
-    load_sectors(engine, BOUNDARIES / "sectors-csp-belfort.geojson", valid_from=dt.date(2000, 1, 1))
-
-
 def ask(client, method: str, url: str):
     return client.post(url, json={}) if method == "POST" else client.get(url)
 
@@ -65,7 +56,7 @@ def test_the_url_map_is_covered(app):
             "mayor.commune_cells", "overview.overview_page"} <= endpoints
 
 
-def test_anonymous_is_sent_to_log_in_everywhere(app, territory):
+def test_anonymous_is_sent_to_log_in_everywhere(app, territory):  # noqa: F811
     client = app.test_client()
     app.config["WTF_CSRF_ENABLED"] = False  # the login gate must answer before any CSRF check
     for endpoint, method, url in routes(app):
@@ -80,7 +71,7 @@ def test_anonymous_is_sent_to_log_in_everywhere(app, territory):
     ("partenaire", {}),
     ("maire", {"commune": "90011"}),
 ])
-def test_roles_without_the_scope_are_refused_everywhere(app, engine, territory, login, role, scope):
+def test_roles_without_the_scope_are_refused_everywhere(app, engine, territory, login, role, scope):  # noqa: F811
     client = client_as(app, login, engine, f"{role}@psq.test", role, **scope)
     app.config["WTF_CSRF_ENABLED"] = False  # the POSTs must reach the role check
     for endpoint, method, url in routes(app):
@@ -90,7 +81,7 @@ def test_roles_without_the_scope_are_refused_everywhere(app, engine, territory, 
         assert response.status_code in (403, 404), (role, method, url, response.status_code)
 
 
-def test_a_chief_is_refused_another_sector_everywhere(app, engine, territory, login):
+def test_a_chief_is_refused_another_sector_everywhere(app, engine, territory, login):  # noqa: F811
     client = client_as(app, login, engine, "chef@psq.test", "chef_secteur", sectors=["BEL-GLACIS"])
     app.config["WTF_CSRF_ENABLED"] = False
     sector_routes = [(e, m, u) for e, m, u in routes(app) if "BEL-CENTRE" in u]

@@ -303,13 +303,13 @@ ANALYSIS_CACHE_SIZE = 64
 def cached_analysis(sector: Sector, filters: Filters) -> Analysis:
     """:func:`analyse`, kept in memory for identical views until the occurrences change.
 
-    The key holds the newest occurrence id and the newest import: any load of occurrences
-    makes every entry stale. Many users open the same default view of a sector; under
-    load each would otherwise recompute the same statistics (bench/load.py).
+    Occurrences are only ever added (imports skip what is already present), so the
+    newest occurrence id in the key makes every entry stale at the next load. Many users
+    open the same default view of a sector; under load each would otherwise recompute
+    the same statistics (bench/load.py).
     """
     with get_engine().connect() as conn:
-        version = tuple(conn.execute(sa.text(
-            "SELECT (SELECT max(id) FROM occurrence), (SELECT max(id) FROM import_batch)")).one())
+        version = conn.execute(sa.text("SELECT max(id) FROM occurrence")).scalar()
     cache = current_app.extensions.setdefault("psq_analyses", {"lock": threading.Lock(), "entries": OrderedDict()})
     key = (sector.id, filters, version)
     with cache["lock"]:
