@@ -227,16 +227,36 @@ def check_fields(reason, valid_from, valid_to, time_slots) -> dict:
     return {"reason": reason, "valid_from": first, "valid_to": last, "time_slots": parse_time_slots(time_slots)}
 
 
-def allowed_area(conn: Connection, scope: UserScope, csp_id: int, day: dt.date | None = None):
-    """The union of the user's current sectors in a CSP (every sector of it for admin), EPSG:2154."""
-    codes = None if scope.sees_everything else [s.code for s in scope.sectors if s.csp_id == csp_id]
+def visible_sectors(scope: UserScope) -> list[str] | None:
+    """The sectors a user may see as ``'csp_id:code'`` keys for the queries; None: every sector.
+
+    The queries clip to these keys themselves, so that nothing outside the user's
+    sectors is read even if a caller forgets a check.
+
+    >>> from geo.accounts import SectorRef
+    >>> visible_sectors(UserScope("chef_secteur", sectors=(SectorRef(1, "CSP Belfort", "BEL-CENTRE"),)))
+    ['1:BEL-CENTRE']
+    >>> visible_sectors(UserScope("maire", commune_insee="90010")), visible_sectors(UserScope("admin"))
+    ([], None)
+    """
+    return None if scope.sees_everything else [f"{s.csp_id}:{s.code}" for s in scope.sectors]
+
+
+def allowed_area(conn: Connection, scope: UserScope, csp_id: int | None = None, day: dt.date | None = None):
+    """The union of the user's current sectors (in one CSP if given; every sector for admin), EPSG:2154."""
     found = conn.execute(named_query("patrol_allowed_area"),
-                         {"csp": csp_id, "codes": codes, "day": day or dt.date.today()}).scalar()
+                         {"csp": csp_id, "sectors": visible_sectors(scope), "day": day or dt.date.today()}).scalar()
     return shapely.from_wkb(bytes(found)) if found is not None else shapely.MultiPolygon()
 
 
 def check_geometry(conn: Connection, scope: UserScope, csp_id: int, geom) -> None:
-    """Not too small nor absurdly large, and inside the user's sectors (within the tolerance)."""
+    """Not too small nor absurdly large, every part in the user's sectors, the border crossed a little only.
+
+    The tolerance (``OUTSIDE_SHARE`` of the area, or ``OUTSIDE_M2``) is for a border
+    drawn a little outside: it applies to parts that lie in his sectors. A part that
+    does not overlap them at all (a detached square in another sector) is refused
+    whatever its size.
+    """
     area = geom.area
     if area < MIN_AREA_M2:
         raise ZoneError(f"La zone ne couvre que {_area_text(area)} : dessinez au moins {_fr_number(MIN_AREA_M2)} m².")
@@ -245,7 +265,12 @@ def check_geometry(conn: Connection, scope: UserScope, csp_id: int, geom) -> Non
         limit = min(MAX_AREA_M2, allowed.area or MAX_AREA_M2)
         raise ZoneError(f"La zone couvre {_area_text(area)} : c'est trop pour une zone de patrouille "
                         f"(au plus {_area_text(limit)}, et jamais plus que vos secteurs).")
-    outside = geom.difference(allowed).area if not allowed.is_empty else area
+    parts = list(geom.geoms)
+    for number, part in enumerate(parts if len(parts) > 1 else (), start=1):
+        if allowed.is_empty or part.intersection(allowed).area <= 0:
+            raise ZoneError(f"La partie n° {number} de la zone ({_area_text(part.area)}) est entièrement hors de vos "
+                            f"secteurs : dessinez chaque partie d'une zone dans vos secteurs.")
+    outside = geom.difference(allowed).area
     if outside > max(OUTSIDE_SHARE * area, OUTSIDE_M2):
         raise ZoneError(f"La zone sort de vos secteurs sur {_area_text(outside)} "
                         f"({_fr_number(100 * outside / area)} % de sa surface) : dessinez-la dans vos secteurs.")
@@ -308,7 +333,7 @@ def create_zone(engine: Engine, actor: Actor, csp_id: int, sector_code: str, dat
         audit(conn, "patrol_zone.create", user_id=actor.user_id, target=f"patrol_zone:{zone_id}", ip=actor.ip,
               details={"sector": sector_code, "csp_id": csp_id, "area_m2": round(geom.area), **_audit_fields(fields),
                        "problem_ids": problems})
-    return get_zone(engine, zone_id)
+    return get_zone(engine, actor.scope, zone_id)
 
 
 def update_zone(engine: Engine, actor: Actor, zone_id: int, data: dict) -> dict:
@@ -327,7 +352,7 @@ def update_zone(engine: Engine, actor: Actor, zone_id: int, data: dict) -> dict:
         audit(conn, "patrol_zone.update", user_id=actor.user_id, target=f"patrol_zone:{zone_id}", ip=actor.ip,
               details={"changed": sorted(k for k in data if k in _EDITABLE), "area_m2": round(geom.area),
                        **_audit_fields(fields), "problem_ids": problems})
-    return get_zone(engine, zone_id)
+    return get_zone(engine, actor.scope, zone_id)
 
 
 def delete_zone(engine: Engine, actor: Actor, zone_id: int) -> dict:
@@ -356,7 +381,8 @@ def _link_problems(conn: Connection, zone_id: int, problems: list[int]) -> None:
 
 
 def _zone_for_write(engine: Engine, actor: Actor, zone_id: int) -> dict:
-    zone = get_zone(engine, zone_id)
+    """The zone if the user may change it. Another sector's zone is not found (404), like an unknown id."""
+    zone = get_zone(engine, actor.scope, zone_id)
     _sector_access(actor.scope, zone["csp_id"], zone["sector_code"])
     return zone
 
@@ -379,19 +405,25 @@ def to_wgs84(geom):
     return shapely.transform(geom, lambda xy: np.column_stack(_TO_WGS.transform(xy[:, 0], xy[:, 1])))
 
 
-def get_zone(engine: Engine, zone_id: int) -> dict:
-    """A live zone as a dict (geometry as GeoJSON in lon/lat); ZoneNotFound if none or withdrawn."""
+def get_zone(engine: Engine, scope: UserScope, zone_id: int) -> dict:
+    """A live zone of the user's sectors as a dict (geometry as GeoJSON in lon/lat).
+
+    ZoneNotFound if none, withdrawn, or in a sector the user may not see: the same
+    answer in all three cases, so that an id tells nothing of another sector.
+    """
     with engine.connect() as conn:
-        row = conn.execute(named_query("patrol_zones"), {"id": zone_id, "csp": None, "code": None}).first()
+        row = conn.execute(named_query("patrol_zones"), {
+            "id": zone_id, "csp": None, "code": None, "sectors": visible_sectors(scope)}).first()
     if row is None:
         raise ZoneNotFound(f"La zone n° {zone_id} n'existe pas ou a été retirée.")
     return _zone_dict(row)
 
 
-def list_zones(engine: Engine, csp_id: int, sector_code: str) -> list[dict]:
-    """The live zones of a sector, newest first."""
+def list_zones(engine: Engine, scope: UserScope, csp_id: int, sector_code: str) -> list[dict]:
+    """The live zones of a sector the user may see, newest first (none for another sector)."""
     with engine.connect() as conn:
-        rows = conn.execute(named_query("patrol_zones"), {"id": None, "csp": csp_id, "code": sector_code}).all()
+        rows = conn.execute(named_query("patrol_zones"), {
+            "id": None, "csp": csp_id, "code": sector_code, "sectors": visible_sectors(scope)}).all()
     return [_zone_dict(r) for r in rows]
 
 
@@ -469,14 +501,18 @@ def _category_hot_cells(engine: Engine, scope: Scope, grid: Grid, period: Period
                     np.full(len(hot), category, dtype=object))
 
 
-def zone_contents(engine: Engine, zone: dict, period: Period, hot: HotCells | None = None) -> dict:
-    """Occurrences inside a zone by category over the period, and the sector's hot cells it covers.
+def zone_contents(engine: Engine, scope: UserScope, zone: dict, period: Period, hot: HotCells | None = None) -> dict:
+    """Occurrences inside a zone and the user's sectors, by category over the period, and the hot cells it covers.
 
-    ``hot`` may be given when several zones of one sector are shown (computed once).
+    The query clips the zone to the user's current sectors itself: the part of a zone
+    drawn over a border is never counted, whatever the caller checked. ``hot`` may be
+    given when several zones of one sector are shown (computed once); it holds the
+    hot cells of the zone's sector only.
     """
     with engine.connect() as conn:
         rows = conn.execute(named_query("patrol_zone_contents"), {
-            "id": zone["id"], "tz": LOCAL_TZ, "first": period.first, "last": period.last}).all()
+            "id": zone["id"], "sectors": visible_sectors(scope), "day": dt.date.today(), "tz": LOCAL_TZ,
+            "first": period.first, "last": period.last}).all()
     labels = {c.code: c.label for c in categories()}
     by_category = [{"code": r.category_code, "label": labels.get(r.category_code, r.category_code), "count": r.n}
                    for r in rows]
@@ -549,5 +585,5 @@ __all__ = [
     "DAYS", "Actor", "HotCells", "Period", "ZoneError", "ZoneForbidden", "ZoneNotFound", "allowed_area",
     "check_fields", "check_geometry", "create_zone", "delete_zone", "format_time_slots", "get_zone", "list_zones",
     "parse_geometry", "parse_time_slot", "parse_time_slots", "sector_geometry", "sector_hot_cells",
-    "sector_problems", "suggest_zones", "to_wgs84", "update_zone", "zone_contents", "zones_geojson",
+    "sector_problems", "suggest_zones", "to_wgs84", "update_zone", "visible_sectors", "zone_contents", "zones_geojson",
 ]

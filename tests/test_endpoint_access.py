@@ -8,7 +8,10 @@ the thing exists; never 200, never a redirect to content.
 from __future__ import annotations
 
 
+import re
+
 import pytest
+import sqlalchemy as sa
 from flask import url_for
 
 from geo.accounts import create_user
@@ -91,3 +94,63 @@ def test_a_chief_is_refused_another_sector_everywhere(app, engine, territory, lo
         assert response.status_code == 403, (method, url, response.status_code)
     # His own sector opens.
     assert client.get("/secteur/CSP%20Belfort/BEL-GLACIS").status_code == 200
+
+
+# -- zones (issue 9): no route reads another sector through a zone ---------------------
+def _message(response) -> str:
+    """The refusal's sentence: the JSON error, or the message of the French error page."""
+    if response.is_json:
+        return response.json["error"]
+    found = re.search(r'<div class="message">(.*?)</div>', response.text, re.S)
+    assert found, response.text[:500]
+    return found.group(1)
+
+
+def _post_json(client, url, body):
+    return client.post(url, json=body) if body is not None else client.get(url)
+
+
+def _square(lon, lat, half_m):
+    dlon, dlat = half_m / 75_000, half_m / 111_000
+    return [[lon - dlon, lat - dlat], [lon + dlon, lat - dlat], [lon + dlon, lat + dlat], [lon - dlon, lat + dlat],
+            [lon - dlon, lat - dlat]]
+
+
+def test_zone_routes_answer_another_chiefs_zone_as_an_unknown_one(app, engine, territory, login):  # noqa: F811
+    app.config["WTF_CSRF_ENABLED"] = False
+    owner = client_as(app, login, engine, "chef.centre@psq.test", "chef_secteur", sectors=["BEL-CENTRE"])
+    created = owner.post("/api/zones", json={"csp_id": 1, "sector_code": "BEL-CENTRE", "reason": "Trafic",
+                                             "geometry": {"type": "Polygon", "coordinates": [_square(6.8546, 47.639, 80)]}})
+    assert created.status_code == 201, created.text
+    zone_id = created.json["id"]
+    other = client_as(app, login, engine, "chef.glacis@psq.test", "chef_secteur", sectors=["BEL-GLACIS"])
+    zone_routes = [(e, m, u) for e, m, u in routes(app) if "zone_id" in next(
+        r.arguments for r in app.url_map.iter_rules() if r.endpoint == e)]
+    assert {e for e, _, _ in zone_routes} == {"zones.api_update", "zones.api_delete", "zones.briefing"}
+    for endpoint, method, url in zone_routes:
+        real = url.replace("/1", f"/{zone_id}", 1)
+        unknown = url.replace("/1", f"/{zone_id + 999}", 1)
+        body = {"reason": "pirate"} if method == "POST" else None
+        seen, not_there = _post_json(other, real, body), _post_json(other, unknown, body)
+        assert seen.status_code == not_there.status_code == 404, (endpoint, seen.status_code)
+        assert _message(seen).replace(f"n° {zone_id} ", "n° N ") == \
+            _message(not_there).replace(f"n° {zone_id + 999} ", "n° N "), endpoint
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT reason, deleted_at FROM patrol_zone")).one() == ("Trafic", None)
+
+
+def test_a_detached_part_in_another_sector_is_refused_by_the_api(app, engine, territory, login):  # noqa: F811
+    app.config["WTF_CSRF_ENABLED"] = False
+    chief = client_as(app, login, engine, "chef@psq.test", "chef_secteur", sectors=["BEL-CENTRE", "BEL-GLACIS"])
+    inside, resid = _square(6.854562, 47.638999, 500), _square(6.843716, 47.631923, 100)
+    created = chief.post("/api/zones", json={"csp_id": 1, "sector_code": "BEL-CENTRE", "reason": "Trafic",
+                                             "geometry": {"type": "Polygon", "coordinates": [inside]}})
+    assert created.status_code == 201, created.text
+    for url in ("/api/zones", f"/api/zones/{created.json['id']}"):
+        response = chief.post(url, json={"csp_id": 1, "sector_code": "BEL-CENTRE", "reason": "Trafic", "geometry": {
+            "type": "MultiPolygon", "coordinates": [[inside], [resid]]}})
+        assert response.status_code == 400, (url, response.text)
+        assert "La partie n° 2 de la zone" in response.json["error"]
+        assert "entièrement hors de vos secteurs" in response.json["error"]
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*), max(ST_NumGeometries(geom)) FROM patrol_zone")).one() == (1, 1)

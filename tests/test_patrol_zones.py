@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 import shapely
 import sqlalchemy as sa
 
 from conftest import csrf_token_in
-from geo.accounts import create_user
+from geo.accounts import UserScope, create_user, get_user
 from geo.commune_import import load_communes
 from geo.demo import load_synthetic
 from geo.patrol_zones import Period, ZoneError, parse_time_slots, suggest_zones, zone_contents
@@ -157,13 +158,21 @@ def test_zone_across_his_two_sectors_is_accepted(chief, accounts):
 def test_other_chief_and_mayor_are_refused(engine, app, login, chief, accounts):
     zone = post(chief, "/api/zones", new_zone(accounts)).json
     other = logged_in(app, login, OTHER_CHIEF)
-    for url, body in [(f"/api/zones/{zone['id']}", {"reason": "pirate"}), (f"/api/zones/{zone['id']}/supprimer", {}),
-                      ("/api/zones", new_zone(accounts))]:
+    # Another chief's zone answers exactly as an unknown id: no hint that it exists.
+    unknown = zone["id"] + 1000
+    for url, body in [(f"/api/zones/{zone['id']}", {"reason": "pirate"}), (f"/api/zones/{zone['id']}/supprimer", {})]:
         response = post(other, url, body)
-        assert response.status_code == 403 and "BEL-CENTRE" in response.json["error"]
+        twin = post(other, url.replace(str(zone["id"]), str(unknown)), body)
+        assert response.status_code == twin.status_code == 404
+        assert response.json["error"] == twin.json["error"].replace(str(unknown), str(zone["id"]))
+        assert "BEL-CENTRE" not in response.json["error"]
+    response = post(other, "/api/zones", new_zone(accounts))
+    assert response.status_code == 403 and "BEL-CENTRE" in response.json["error"]
     assert other.get("/secteur/CSP%20Belfort/BEL-CENTRE/zones").status_code == 403
     assert other.get("/api/secteurs/CSP%20Belfort/BEL-CENTRE/zones.geojson").status_code == 403
-    assert other.get(f"/zones/{zone['id']}/briefing").status_code == 403
+    briefing = other.get(f"/zones/{zone['id']}/briefing")
+    assert briefing.status_code == 404 and "BEL-CENTRE" not in briefing.text
+    assert other.get(f"/zones/{unknown}/briefing").status_code == 404
     mayor = logged_in(app, login, MAYOR)
     assert post(mayor, "/api/zones", new_zone(accounts)).status_code == 403
     assert mayor.get("/secteur/CSP%20Belfort/BEL-CENTRE/zones").status_code == 403
@@ -204,6 +213,13 @@ def test_page_export_and_briefing(chief, accounts):
 
 
 # -- contents and suggestions on the demo data ----------------------------------------------
+def chief_scope(engine, email=CHIEF[0]):
+    """The scope of a demo account, as the app builds it at log-in."""
+    with engine.connect() as conn:
+        user_id = conn.execute(sa.text("SELECT id FROM app_user WHERE email = :e"), {"e": email}).scalar_one()
+    return get_user(engine, user_id).scope
+
+
 def planted(place_id):
     places = json.loads((ROOT / "data" / "demo" / "planted.json").read_text())["places"]
     return next(p for p in places if p["id"] == place_id)
@@ -216,7 +232,7 @@ def test_contents_and_suggestions_find_the_planted_places(engine, chief, account
     assert (pl05["sector"], pl07["sector"]) == ("BEL-CENTRE", "BEL-GLACIS")  # PL01 is in BEL-RESID
     body = new_zone(accounts, geometry=square(pl05["centre"]["lon"], pl05["centre"]["lat"], 50))
     zone = post(chief, "/api/zones", body).json
-    contents = zone_contents(engine, zone, period)
+    contents = zone_contents(engine, chief_scope(engine), zone, period)
     assert contents["by_category"][0]["code"] == "alcoolisation" and contents["by_category"][0]["count"] > 100
     assert any(c["category"] == "alcoolisation" and (c["i"], c["j"]) == (4946, 33664) for c in contents["hot_cells"])
 
@@ -232,3 +248,112 @@ def test_contents_and_suggestions_find_the_planted_places(engine, chief, account
     created = post(chief, "/api/zones", new_zone(accounts, sector_code="BEL-GLACIS", reason=suggestion["label"],
                                                  geometry=suggestion["geometry"]))
     assert created.status_code == 201, created.text
+
+
+# -- leaks through zones (issue 9): a zone never reads another sector ---------------------
+def multipolygon(*polygons: dict) -> dict:
+    return {"type": "MultiPolygon", "coordinates": [p["coordinates"] for p in polygons]}
+
+
+def occurrences_inside(engine, zone_id, sectors, period, *, outside=False):
+    """An independent SQL count of the occurrences in a zone and (or, ``outside``: not) in the sectors."""
+    keep = "NOT" if outside else ""
+    with engine.connect() as conn:
+        return conn.execute(sa.text(f"""
+            SELECT count(*) FROM occurrence o, patrol_zone z
+            WHERE z.id = :id AND ST_Intersects(o.geom, z.geom)
+              AND {keep} EXISTS (SELECT 1 FROM sector s WHERE s.code = ANY(:codes) AND s.valid_to IS NULL
+                                 AND ST_Intersects(o.geom, s.geom))
+              AND o.occurred_at >= (CAST(:first AS date)::timestamp AT TIME ZONE 'Europe/Paris')
+              AND o.occurred_at < ((CAST(:last AS date) + 1)::timestamp AT TIME ZONE 'Europe/Paris')"""),
+            {"id": zone_id, "codes": list(sectors), "first": period.first, "last": period.last}).scalar_one()
+
+
+def one_occurrence_of(engine, sector_code):
+    """Lon/lat of one occurrence of a sector (the single event an attacker would aim at)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text(
+            "SELECT ST_X(ST_Transform(o.geom, 4326)), ST_Y(ST_Transform(o.geom, 4326)) FROM occurrence o "
+            "JOIN sector s ON s.code = :code AND s.valid_to IS NULL AND ST_Intersects(o.geom, s.geom) "
+            "ORDER BY o.id LIMIT 1"), {"code": sector_code}).one()
+
+
+def test_a_detached_part_in_another_sector_is_refused(engine, chief, accounts):
+    load_synthetic(engine)
+    zone = post(chief, "/api/zones", new_zone(accounts, geometry=square(*INSIDE, half_m=500))).json
+    # The attack as found: the zone plus a detached 200 m square inside BEL-RESID (under 5 % of the area).
+    attack = multipolygon(square(*INSIDE, half_m=500), square(*OUTSIDE, half_m=100))
+    response = post(chief, f"/api/zones/{zone['id']}", {"geometry": attack})
+    assert response.status_code == 400
+    assert re.fullmatch(r"La partie n° 2 de la zone \(\d\d\u202f\d{3} m²\) est entièrement hors de vos secteurs : "
+                        r"dessinez chaque partie d'une zone dans vos secteurs\.", response.json["error"])
+    # A 6 m square on one occurrence of BEL-MIOTTE, detached, is refused as well; so is a zone wholly outside.
+    lon, lat = one_occurrence_of(engine, "BEL-MIOTTE")
+    tiny = post(chief, f"/api/zones/{zone['id']}", {"geometry": multipolygon(square(*INSIDE, 500), square(lon, lat, 3))})
+    assert tiny.status_code == 400 and "La partie n° 2 de la zone" in tiny.json["error"]
+    created = post(chief, "/api/zones", new_zone(accounts, geometry=multipolygon(square(*INSIDE, 500),
+                                                                                  square(lon, lat, 3))))
+    assert created.status_code == 400 and rows(engine, "patrol_zone")[0]["id"] == zone["id"]
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT ST_NumGeometries(geom) FROM patrol_zone")).scalar_one()
+    assert stored == 1  # nothing changed
+
+
+def test_zone_contents_never_count_outside_the_chiefs_sectors(engine, app, chief, accounts):
+    """A lobe over the border is accepted (within the tolerance) but never counted: checked against SQL."""
+    load_synthetic(engine)
+    period = Period.last_days(365)
+    mine = ("BEL-CENTRE", "BEL-GLACIS")
+    # One polygon: the part of BEL-CENTRE within 600 m of the BEL-RESID occurrence nearest to it, joined to a
+    # disc reaching over the border to that occurrence (and its neighbours): the outside part is well under 5 %.
+    with engine.connect() as conn:
+        lobe = conn.execute(sa.text("""
+            WITH c AS (SELECT geom FROM sector WHERE code = 'BEL-CENTRE' AND valid_to IS NULL),
+                 r AS (SELECT geom FROM sector WHERE code = 'BEL-RESID' AND valid_to IS NULL),
+                 target AS (SELECT o.geom FROM occurrence o, r, c WHERE ST_Intersects(o.geom, r.geom)
+                            AND o.occurred_at >= CAST(:first AS date) AND o.occurred_at < CAST(:last AS date)
+                            ORDER BY ST_Distance(o.geom, c.geom), o.id LIMIT 1)
+            SELECT ST_AsGeoJSON(ST_Transform(ST_Union(
+                       ST_Intersection(c.geom, ST_Buffer(target.geom, 600)),
+                       ST_Buffer(target.geom, ST_Distance(target.geom, c.geom) + 25)), 4326), 7)
+            FROM c, target"""), {"first": period.first, "last": period.last}).scalar_one()
+    scope = chief_scope(engine)
+    created = post(chief, "/api/zones", new_zone(accounts, geometry=json.loads(lobe)))
+    assert created.status_code == 201, created.text
+    zone = created.json
+    outside = occurrences_inside(engine, zone["id"], mine, period, outside=True)
+    inside = occurrences_inside(engine, zone["id"], mine, period)
+    assert outside > 0, "the zone must overlap occurrences of BEL-RESID for this test to mean anything"
+    contents = zone_contents(engine, scope, zone, period)
+    assert contents["total"] == inside
+    # The briefing and the zones page show the same clipped figure.
+    briefing = chief.get(f"/zones/{zone['id']}/briefing?jours=365")
+    assert briefing.status_code == 200
+    assert f'<tr><th>Total</th><th class="num">{inside}</th></tr>' in briefing.text
+    page = chief.get("/secteur/CSP%20Belfort/BEL-CENTRE/zones?jours=365")
+    assert f'<div class="zone-contents">{inside} fait' in page.text
+
+
+def test_every_zone_is_clipped_for_every_chief(engine, app, login, chief, accounts):
+    """Every zone the demo chiefs can draw, hostile or not: contents equal SQL inside their sectors."""
+    load_synthetic(engine)
+    period = Period.last_days(365)
+    scope = chief_scope(engine)
+    lon, lat = one_occurrence_of(engine, "BEL-GLACIS")
+    zones = [post(chief, "/api/zones", new_zone(accounts, geometry=g)).json for g in (
+        square(*INSIDE), square(*BORDER, half_m=40), square(lon, lat, 30), square(*INSIDE, half_m=500))]
+    admin_scope = UserScope("admin")
+    for zone in zones:
+        assert "id" in zone, zone
+        contents = zone_contents(engine, scope, zone, period)
+        assert contents["total"] == occurrences_inside(engine, zone["id"], ("BEL-CENTRE", "BEL-GLACIS"), period)
+        # Another chief (BEL-RESID) asking for these zones' contents gets nothing of them.
+        other = chief_scope(engine, OTHER_CHIEF[0])
+        assert zone_contents(engine, other, zone, period)["total"] == 0
+        # An admin sees the whole zone.
+        assert zone_contents(engine, admin_scope, zone, period)["total"] == occurrences_inside(
+            engine, zone["id"], ("BEL-CENTRE", "BEL-GLACIS", "BEL-RESID", "BEL-MIOTTE"), period) + \
+            occurrences_inside(engine, zone["id"], ("BEL-CENTRE", "BEL-GLACIS", "BEL-RESID", "BEL-MIOTTE"), period,
+                               outside=True)
+    # A user with no sector at all (fail closed) counts nothing.
+    assert zone_contents(engine, UserScope("chef_secteur"), zones[0], period)["total"] == 0

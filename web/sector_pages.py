@@ -425,7 +425,7 @@ def sector_page(csp: str, code: str):
     analysis = cached_analysis(sector, filters)
     counts = _category_counts(sector, filters)
     engine = get_engine()
-    zones = pz.list_zones(engine, sector.csp_id, sector.code)
+    zones = pz.list_zones(engine, current_scope(), sector.csp_id, sector.code)
     editable = current_scope().role in ZONE_ROLES
     map_parts, editor = sector_map(sector, problems, analysis, filters, zones, editable)
     return render_template(

@@ -93,9 +93,10 @@ def zones_page(csp: str, code: str):
     if pz.sector_geometry(engine, csp_id, code) is None:
         abort(404, description=f"Le secteur {code} n'est pas en vigueur aujourd'hui.")
     period = _period()
-    zones = pz.list_zones(engine, csp_id, code)
+    scope = current_scope()
+    zones = pz.list_zones(engine, scope, csp_id, code)
     hot = pz.sector_hot_cells(engine, csp_id, code, period)
-    contents = {z["id"]: pz.zone_contents(engine, z, period, hot) for z in zones}
+    contents = {z["id"]: pz.zone_contents(engine, scope, z, period, hot) for z in zones}
     suggestions = pz.suggest_zones(engine, csp_id, code, period, hot)
     m, editable = _zones_map(csp, csp_id, code, zones, suggestions)
     return render_template(
@@ -151,7 +152,7 @@ def api_delete(zone_id: int):
 def api_export(csp: str, code: str):
     csp_id = _csp_id(csp)
     require_sector(csp_id, code)
-    response = jsonify(pz.zones_geojson(pz.list_zones(get_engine(), csp_id, code)))
+    response = jsonify(pz.zones_geojson(pz.list_zones(get_engine(), current_scope(), csp_id, code)))
     response.headers["Content-Disposition"] = f'attachment; filename="zones-{code}.geojson"'
     response.mimetype = "application/geo+json"
     return response
@@ -161,8 +162,9 @@ def api_export(csp: str, code: str):
 @roles_required(*ZONE_ROLES)
 def briefing(zone_id: int):
     engine = get_engine()
+    scope = current_scope()
     try:
-        zone = pz.get_zone(engine, zone_id)
+        zone = pz.get_zone(engine, scope, zone_id)  # another sector's zone: not found, like an unknown one
     except pz.ZoneNotFound as error:
         abort(404, description=str(error))
     require_sector(zone["csp_id"], zone["sector_code"])
@@ -170,7 +172,7 @@ def briefing(zone_id: int):
     problems = [p for p in pz.sector_problems(engine, zone["csp_id"], zone["sector_code"])
                 if p["id"] in zone["problem_ids"]]
     return render_template("zone_briefing.html", zone=zone, csp=_csp_name(zone["csp_id"]), period=period,
-                           contents=pz.zone_contents(engine, zone, period), problems=problems,
+                           contents=pz.zone_contents(engine, scope, zone, period), problems=problems,
                            map_parts=render_map(_briefing_map(zone), None))
 
 

@@ -1,8 +1,9 @@
--- The union of the current sectors a user may draw patrol zones in, in one CSP.
--- :csp integer, :codes text[] or NULL (NULL: every sector of the CSP), :day date
+-- The union of the current sectors a user may see, optionally in one CSP.
+-- :sectors text[] of 'csp_id:code' or NULL (NULL: every sector, for those who see everything),
+-- :csp integer or NULL (NULL: every CSP), :day date. No sector: NULL (fail closed).
 SELECT ST_AsBinary(ST_Multi(ST_Union(s.geom)))
 FROM sector s
-WHERE s.csp_id = :csp
-  AND (CAST(:codes AS text[]) IS NULL OR s.code = ANY (CAST(:codes AS text[])))
+WHERE (CAST(:csp AS integer) IS NULL OR s.csp_id = :csp)
+  AND (CAST(:sectors AS text[]) IS NULL OR (s.csp_id || ':' || s.code) = ANY (CAST(:sectors AS text[])))
   AND s.valid_from <= :day
   AND (s.valid_to IS NULL OR s.valid_to > :day)
