@@ -60,6 +60,10 @@ class OccurrenceLoadReport:
     outside_sectors: int = 0
     encoding: str | None = None
     rejects_file: Path | None = None
+    #: Of ``outside_sectors``: inside a sector none of whose versions was valid on their day.
+    not_yet_valid: int = 0
+    not_yet_valid_days: tuple[dt.date, dt.date] | None = None
+    sectors_from: dt.date | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -68,8 +72,12 @@ class OccurrenceLoadReport:
             f"{self.already_present} already present (source '{self.source}'), {self.rejected} rejected."
         ]
         if self.outside_sectors:
-            out.append(f"{self.outside_sectors} of the written occurrences lie outside every sector: kept, "
-                       "with no sector.")
+            out.append(f"{self.outside_sectors} of the written occurrences fell in no sector: kept, with no sector.")
+        if self.not_yet_valid:
+            first, last = self.not_yet_valid_days
+            out.append(f"{self.not_yet_valid} of them lie inside a sector that was not yet in force on their day "
+                       f"(they date from {first} to {last}, the sectors from {self.sectors_from}): load the same "
+                       f"sectors again with --valid-from {first} or earlier, and they will be attributed.")
         if self.rejects_file:
             out.append(f"Rejected rows, each with its reason, are in {self.rejects_file}.")
         out.extend(self.notes)
@@ -90,20 +98,24 @@ class CheckedRows:
     good: pd.DataFrame  # CANONICAL columns, x/y in Lambert-93, occurred_at in UTC
     bad: pd.DataFrame  # the file's columns, plus "reason"
     table: RowTable
+    #: None when the file has ids; else the ids are derived from each row's content, and
+    #: this many good rows repeat an earlier identical row of the file (kept: distinct events).
+    repeated: int | None = None
 
 
 def check_occurrences(table: RowTable, *, mapping: dict[str, str] | None = None, crs: str | None = None,
                       tz: str = DEFAULT_TZ, territory: Territory | None = None,
                       now: dt.datetime | None = None) -> CheckedRows:
     """Check every row of a table; split it into good canonical rows and bad rows with reasons."""
-    columns = resolve_columns(table, mapping or {}, FIELDS, ("id", "category", "occurred_at"))
+    columns = resolve_columns(table, mapping or {}, FIELDS, ("category", "occurred_at"))
     rows = table.rows
     faults = Faults(len(rows))
     territory = territory or Territory.metropolitan_france()
     get = lambda field: row_checks.text(rows[columns[field]]) if field in columns else pd.Series("", index=rows.index)  # noqa: E731
 
     ids = get("id")
-    row_checks.check_ids(ids, rows["line"], faults, table.where)
+    if "id" in columns:
+        row_checks.check_ids(ids, rows["line"], faults, table.where)
     codes = row_checks.check_categories(get("category"), faults)
     when = row_checks.parse_dates(get("occurred_at"), tz, faults, now)
     not_points = np.zeros(len(rows), dtype=bool)
@@ -123,6 +135,10 @@ def check_occurrences(table: RowTable, *, mapping: dict[str, str] | None = None,
         x, y = row_checks.check_coordinates(first, second, names, coordinate_crs, territory, faults)
 
     bad_mask = faults.bad()
+    repeated = None
+    if "id" not in columns:  # many exports have no id: one from the row's checked content
+        ids, repeated = row_checks.content_ids(codes, when, x, y, get("description"), get("address"), get("problem"),
+                                              keep=~bad_mask)
     # Series, not numpy copies: Arrow strings and tz-aware times would be converted
     # to Python objects one by one.
     good = pd.DataFrame({
@@ -133,7 +149,7 @@ def check_occurrences(table: RowTable, *, mapping: dict[str, str] | None = None,
     reasons = faults.reasons()
     bad = rows[bad_mask].drop(columns=[c for c in ("geometry",) if c in rows]).copy()
     bad["reason"] = [reasons[p] for p in np.flatnonzero(bad_mask)]
-    return CheckedRows(good, bad, table)
+    return CheckedRows(good, bad, table, repeated)
 
 
 def _crs(text: str) -> CRS:
@@ -185,10 +201,20 @@ def load_occurrences(engine: Engine, path: str | Path, *, source: str | None = N
                                [(f"{where} {line}", reason) for line, reason in zip(checked.bad["line"], checked.bad["reason"])])
         if len(checked.bad):
             report.rejects_file = write_rejects(checked.bad, table, path, rejects)
+        if checked.repeated is not None:
+            report.notes.append(
+                f"No id column: each row's id is derived from its content (category, time, place, texts), so loading "
+                f"this file again adds nothing; {checked.repeated} rows identical to an earlier row of the file are "
+                "kept as distinct events.")
         if table.encoding and table.encoding != "utf-8":
             report.notes.append(f"Read as {table.encoding} (not UTF-8).")
         written, outside = write_occurrences(conn, checked.good, source, file=path.name, read=report.read,
                                              rejected=report.rejected)
+        if outside:
+            late = conn.execute(named_query("occurrence_sector_not_yet_valid"), {"source": source, "tz": DEFAULT_TZ}).one()
+            if late.n:
+                report.not_yet_valid, report.sectors_from = late.n, late.sectors_from
+                report.not_yet_valid_days = (late.first_day, late.last_day)
     report.written, report.outside_sectors = written, outside
     report.already_present = len(checked.good) - written
     return report

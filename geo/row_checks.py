@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import hashlib
 import re
 
 import numpy as np
@@ -104,6 +105,38 @@ def check_ids(ids: pd.Series, lines: pd.Series, faults: Faults, where: str) -> N
     if duplicated.any():
         first_line = lines.groupby(ids).transform("first")
         faults.add(duplicated, "id '{}' already used on " + where + " {}", ids, first_line)
+
+
+def content_ids(*columns: pd.Series | np.ndarray, keep: np.ndarray) -> tuple[pd.Series, int]:
+    """Ids derived from each row's checked content, for files without an id column.
+
+    The id is a hash of the normalised values (category code, UTC time, Lambert-93
+    metres to the centimetre, texts) and of the row's rank among identical rows of the
+    file: the same file loaded again gives the same ids (it adds nothing), and two
+    identical rows stay two events. Rows not in ``keep`` (bad rows) get an empty id.
+    Returns the ids and the number of kept rows that repeat an earlier identical row.
+
+    >>> ids, repeated = content_ids(pd.Series(["rodeos", "rodeos", "rodeos"]), pd.Series([1.0, 1.0, 2.0]),
+    ...                             keep=np.array([True, True, True]))
+    >>> ids[0] != ids[1] != ids[2], repeated, ids[0].startswith("h:")
+    (True, 1, True)
+    """
+    parts = []
+    for column in columns:
+        series = pd.Series(column)
+        if pd.api.types.is_float_dtype(series):
+            series = series.round(2)
+        elif isinstance(series.dtype, pd.DatetimeTZDtype):
+            series = series.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        parts.append(series.astype(str).reset_index(drop=True))
+    content = parts[0].str.cat(parts[1:], sep="\x1f") if len(parts) > 1 else parts[0]
+    rank = content.groupby(content).cumcount()
+    keep = pd.Series(np.asarray(keep), index=content.index)
+    index = columns[0].index if isinstance(columns[0], pd.Series) else content.index
+    ids = pd.Series(["h:" + hashlib.sha256((c + "\x1e" + str(r)).encode()).hexdigest()[:32] if k else ""
+                     for c, r, k in zip(content, rank, keep)], index=index)
+    repeated = int(((rank > 0) & keep).sum())
+    return ids, repeated
 
 
 def check_categories(names: pd.Series, faults: Faults) -> pd.Series:

@@ -21,25 +21,39 @@ from sqlalchemy.engine import Engine
 from geo import sector_checks as checks
 from geo.bulk import copy_rows, ewkb_hex
 from geo.projections import METROPOLITAN_SRID
+from geo.queries import named_query
 from geo.vector_file import VectorFileError, crs_label, feature_label, read_vector_file
 
 CODE_FIELDS = ("code", "code_secteur", "secteur", "id_secteur")
 NAME_FIELDS = ("name", "nom", "libelle", "nom_secteur")
 CSP_FIELDS = ("csp", "circonscription")
 
-# Versions whose boundaries differ by less than this (symmetric difference) are the
-# same sector: a round trip through a lon/lat file moves vertices by millimetres.
-SAME_GEOMETRY_M2 = 1.0
+#: Two versions are the same sector when they have the same name and every point of
+#: each boundary lies within this distance of the other (Hausdorff distance, metres).
+#: Rounding lon/lat to 6 or 7 decimals moves a vertex by 10 cm or 1 cm, a reprojection
+#: by millimetres; an area tolerance cannot tell that from a change (a 30 km outline
+#: moved by half a centimetre changes the area by 150 m²), a distance can.
+SAME_BOUNDARY_M = 0.5
+#: The open lower bound of a sector's first version: valid on any day before the next
+#: version (a user loads his sectors, then years of occurrences, and all are attributed).
+OPEN_START = dt.date(1, 1, 1)
+LOCAL_TZ = "Europe/Paris"
 
 
 @dataclasses.dataclass
 class SectorLoadReport:
     file: str
     valid_from: dt.date
+    #: New sectors with no earlier version, valid from the beginning (no --valid-from given).
+    open_start: list[str] = dataclasses.field(default_factory=list)
     added: list[str] = dataclasses.field(default_factory=list)
     changed: list[str] = dataclasses.field(default_factory=list)
     unchanged: list[str] = dataclasses.field(default_factory=list)
     retired: list[str] = dataclasses.field(default_factory=list)
+    #: Unchanged first versions whose start moved earlier (an earlier --valid-from).
+    extended: list[str] = dataclasses.field(default_factory=list)
+    #: Occurrences that had no sector and now have one of the versions written.
+    attributed: int = 0
     warnings: list[str] = dataclasses.field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -51,6 +65,13 @@ class SectorLoadReport:
         for label, codes in (("Added", self.added), ("Changed", self.changed), ("Closed", self.retired)):
             if codes:
                 out.append(f"{label}: {', '.join(codes)}.")
+        if self.extended:
+            out.append(f"Unchanged, now valid from {self.valid_from}: {', '.join(self.extended)}.")
+        if self.attributed:
+            out.append(f"{self.attributed} occurrences that lay in no sector on their day are now attributed.")
+        if self.open_start:
+            out.append(f"First versions of {', '.join(self.open_start)} are valid from the beginning (no --valid-from "
+                       "given): occurrences of any earlier date are attributed to them.")
         out.extend("Warning: " + w for w in self.warnings)
         return out
 
@@ -148,7 +169,9 @@ def load_sectors(engine: Engine, path: str | Path, *, valid_from: dt.date | None
     engine : sqlalchemy.engine.Engine
     path : str or Path
     valid_from : datetime.date, optional
-        First day of validity of new and changed sectors (default: today).
+        First day of validity of new and changed sectors. Default: the beginning of
+        time (``OPEN_START``) for the first version of a sector (no earlier version of
+        that code in that CSP), today for any later version.
     **options
         Passed to :func:`read_sectors` (csp, layer, code_field, name_field, repair, crs).
 
@@ -160,6 +183,7 @@ def load_sectors(engine: Engine, path: str | Path, *, valid_from: dt.date | None
     'sectors-csp-belfort.geojson: 8 sectors added, 0 changed, 0 unchanged, 0 no longer in the file.'
     """
     checked = read_sectors(path, **options)
+    first_from = valid_from or OPEN_START
     valid_from = valid_from or dt.date.today()
     report = SectorLoadReport(Path(path).name, valid_from, warnings=checked.warnings)
     with engine.begin() as conn:
@@ -171,7 +195,7 @@ def load_sectors(engine: Engine, path: str | Path, *, valid_from: dt.date | None
             (csp_ids[r.csp], r.code, r.name, ewkb_hex(r.geometry, METROPOLITAN_SRID))
             for r in checked.sectors.itertuples()
         ))
-        plan = conn.execute(sa.text(_PLAN), {"csp_ids": list(csp_ids.values()), "tolerance": SAME_GEOMETRY_M2}).all()
+        plan = conn.execute(sa.text(_PLAN), {"csp_ids": list(csp_ids.values()), "tolerance": SAME_BOUNDARY_M}).all()
         too_early = [r for r in plan if r.status in ("changed", "retired") and r.current_from >= valid_from]
         if too_early:
             raise VectorFileError([
@@ -183,28 +207,45 @@ def load_sectors(engine: Engine, path: str | Path, *, valid_from: dt.date | None
         if closing:
             conn.execute(sa.text("UPDATE sector SET valid_to = :day WHERE id = ANY(:ids)"),
                          {"day": valid_from, "ids": closing})
-        conn.execute(sa.text(
-            "INSERT INTO sector (csp_id, code, name, geom, valid_from, source) "
-            "SELECT csp_id, code, name, geom, :day, :source FROM sector_staging WHERE code = ANY(:codes)"
-        ), {"day": valid_from, "source": report.file,
-            "codes": [r.code for r in plan if r.status in ("added", "changed")]})
+        first = [r.code for r in plan if r.status == "added" and not r.has_history]
+        written: list[int] = []
+        for day, codes in ((first_from, first), (valid_from, [r.code for r in plan if r.status in ("added", "changed")
+                                                               and r.code not in first])):
+            written += conn.execute(sa.text(
+                "INSERT INTO sector (csp_id, code, name, geom, valid_from, source) "
+                "SELECT csp_id, code, name, geom, :day, :source FROM sector_staging WHERE code = ANY(:codes) "
+                "RETURNING id"), {"day": day, "source": report.file, "codes": codes}).scalars().all()
+        # An unchanged first version re-loaded with an earlier --valid-from starts earlier: the
+        # way to cover occurrences loaded before the sectors' first day.
+        earlier = [r for r in plan if r.status == "unchanged" and not r.has_history and r.current_from > first_from]
+        if earlier:
+            conn.execute(sa.text("UPDATE sector SET valid_from = :day WHERE id = ANY(:ids)"),
+                         {"day": first_from, "ids": [r.current_id for r in earlier]})
+            report.extended = [r.code for r in earlier]
+        report.attributed = conn.execute(named_query("occurrence_reattribute"), {
+            "ids": written + [r.current_id for r in earlier], "tz": LOCAL_TZ}).rowcount
     for row in plan:
         getattr(report, row.status).append(row.code)
+    report.open_start = first if first_from == OPEN_START else []
     return report
 
 
 # Compare each sector of the file with the current version of the same code in the
-# same CSP; current sectors of those CSPs missing from the file are "retired".
+# same CSP (same name, boundaries within :tolerance metres of each other: unchanged);
+# current sectors of those CSPs missing from the file are "retired". ``has_history``:
+# an earlier, closed version of that code exists (a sector coming back is not a first version).
 _PLAN = """
 SELECT st.code,
        CASE WHEN cur.id IS NULL THEN 'added'
-            WHEN cur.name = st.name AND ST_Area(ST_SymDifference(cur.geom, st.geom)) <= :tolerance THEN 'unchanged'
+            WHEN cur.name = st.name AND ST_HausdorffDistance(cur.geom, st.geom) <= :tolerance THEN 'unchanged'
             ELSE 'changed' END AS status,
-       cur.id AS current_id, cur.valid_from AS current_from
+       cur.id AS current_id, cur.valid_from AS current_from,
+       EXISTS (SELECT 1 FROM sector old WHERE old.csp_id = st.csp_id AND old.code = st.code
+               AND old.valid_to IS NOT NULL) AS has_history
 FROM sector_staging st
 LEFT JOIN sector cur ON cur.csp_id = st.csp_id AND cur.code = st.code AND cur.valid_to IS NULL
 UNION ALL
-SELECT cur.code, 'retired', cur.id, cur.valid_from
+SELECT cur.code, 'retired', cur.id, cur.valid_from, true
 FROM sector cur
 WHERE cur.valid_to IS NULL AND cur.csp_id = ANY(:csp_ids)
   AND NOT EXISTS (SELECT 1 FROM sector_staging st WHERE st.csp_id = cur.csp_id AND st.code = cur.code)

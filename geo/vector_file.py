@@ -9,6 +9,7 @@ that declares none is read as lon/lat only if its coordinates can be lon/lat.
 from __future__ import annotations
 
 import math
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -85,12 +86,18 @@ def read_vector_file(path: str | Path, layer: str | None = None, crs: str | None
     source = _source(path, suffix)
     layer = _choose_layer(source, name, FORMATS[suffix], layer)
     options = {"GEOM_POSSIBLE_NAMES": "geometry,wkt,WKT", "KEEP_GEOM_COLUMNS": "NO"} if suffix == ".csv" else {}
-    try:
-        gdf = pyogrio.read_dataframe(source, layer=layer, **options)
-    except Exception as exc:  # pyogrio raises several GDAL-level error types
-        raise VectorFileError(
-            f"{name} cannot be read as a {FORMATS[suffix]} file: it is truncated or corrupt ({_first_line(exc)})."
-        ) from None
+    # GDAL, pyogrio and shapely speak through warnings (printed raw on the terminal): caught
+    # here, and turned into our sentence where they explain a refusal.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            gdf = pyogrio.read_dataframe(source, layer=layer, **options)
+        except Exception as exc:  # pyogrio raises several GDAL-level error types
+            if _UNCLOSED in str(exc) or any("closed ring" in str(w.message) for w in caught):
+                raise VectorFileError(_unclosed_rings(source, layer, name)) from None
+            raise VectorFileError(
+                f"{name} cannot be read as a {FORMATS[suffix]} file: it is truncated or corrupt ({_first_line(exc)})."
+            ) from None
     if len(gdf) == 0:
         raise VectorFileError(f"{name} holds no feature: there is nothing to load.")
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
@@ -98,6 +105,27 @@ def read_vector_file(path: str | Path, layer: str | None = None, crs: str | None
     gdf = _with_crs(gdf, name, suffix, crs)
     _check_coordinates(gdf, name, suffix)
     return gdf
+
+
+_UNCLOSED = "do not form a closed linestring"
+
+
+def _unclosed_rings(source: str, layer: str | None, name: str) -> list[str]:
+    """One sentence per feature with a ring whose last point is not its first (feature and place)."""
+    _, _, wkbs, _ = pyogrio.raw.read(source, layer=layer, read_geometry=True)[:4]
+    problems = []
+    for position, wkb in enumerate(wkbs, start=1):
+        if wkb is None:
+            continue
+        try:
+            shapely.from_wkb(wkb)
+            continue
+        except shapely.errors.GEOSException:
+            fixed = shapely.from_wkb(wkb, on_invalid="fix")
+        lon, lat = shapely.get_coordinates(fixed)[0] if fixed is not None else (math.nan, math.nan)
+        problems.append(f"{name}, feature {position}: a ring of its polygon is not closed (its last point is not "
+                        f"its first; it starts at ({lon:.6g}, {lat:.6g})): close it, as every polygon ring must be.")
+    return problems or [f"{name}: a polygon ring is not closed (its last point is not its first)."]
 
 
 def _source(path: Path, suffix: str) -> str:

@@ -277,7 +277,7 @@ def test_commune_csp_epci_and_points_outside_sectors(engine, belfort, tmp_path):
     path = csv_file(tmp_path, [good_line("c", *CENTRE), good_line("o", *OFFEMONT), good_line("g", *giromagny)])
     report = load_occurrences(engine, path)
     assert report.outside_sectors == 1
-    assert "1 of the written occurrences lie outside every sector: kept, with no sector." in report.lines()
+    assert "1 of the written occurrences fell in no sector: kept, with no sector." in report.lines()
     centre, offemont, giro = (_sector_of(engine, e) for e in ("c", "o", "g"))
     assert centre == ("BEL-CENTRE", "90010", "CSP Belfort", "200069052")
     assert offemont.code == "AGG-NORD" and offemont.commune_insee == "90075"
