@@ -157,7 +157,7 @@ def load_communes_command(dept_code):
 @click.option("--name-field", help="Field holding the sector name (default: name or nom).")
 @click.option("--repair", is_flag=True, help="Repair invalid polygons with make_valid and report the change.")
 @click.option("--crs", help="CRS of a file that declares none, e.g. EPSG:2154.")
-@click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]), help="First day of validity (default today).")
+@click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]), help="First day of validity (default: the beginning of time for the first version of a sector, today for a later one).")
 @user_errors
 def load_sectors_command(file, csp, layer, code_field, name_field, repair, crs, valid_from):
     """Load police sectors from a GeoJSON, GeoPackage, Shapefile (or zip) or CSV file."""
@@ -343,16 +343,27 @@ def demo():
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: cores + 1, at least 2).")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
+@click.option("--access-log", type=click.Path(dir_okay=False), help="Write gunicorn's access log here ('-': stdout).")
+@click.option("--dev", is_flag=True, help="Werkzeug's development server with its reloader, one process.")
 @user_errors
-def serve(host, port):
-    """Serve the web app (Werkzeug's threaded server; put a WSGI server in front in production)."""
-    from werkzeug.serving import run_simple
+def serve(host, port, workers, threads, access_log, dev):
+    """Serve the web app with gunicorn (worker processes and threads), or Werkzeug's reloader with --dev."""
+    if dev:
+        from werkzeug.serving import run_simple
 
-    from web import create_app
+        from web import create_app
 
-    app = create_app()
-    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop).")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+        click.echo(f"Development server on http://{host}:{port}/ (reloads on change; Ctrl+C to stop).")
+        run_simple(host, port, create_app(), threaded=True, use_reloader=True)
+        return
+    from web.wsgi_server import PsqServer, default_workers
+
+    workers = workers or default_workers()
+    click.echo(f"Serving on http://{host}:{port}/ with gunicorn, {workers} workers x {threads} threads "
+               "(Ctrl+C to stop).")
+    PsqServer(host, port, workers=workers, threads=threads, access_log=access_log).run()
 
 
 from web.cli_users import users  # noqa: E402  (psq user: accounts of the web app)

@@ -1,0 +1,57 @@
+"""``psq serve`` is gunicorn: several worker processes answer; ``--dev`` is Werkzeug's reloader."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+PSQ = Path(sys.executable).with_name("psq")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().split(") ")[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def test_psq_serve_runs_gunicorn_workers_that_answer(database_url):
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url}
+    server = subprocess.Popen([str(PSQ), "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion", timeout=5) as response:
+                    assert response.status == 200
+                    assert "Connexion" in response.read().decode()
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read()
+                assert time.monotonic() < deadline, "psq serve did not answer within 60 s"
+                time.sleep(0.3)
+        assert len(children(server.pid)) == 2  # two worker processes under the gunicorn arbiter
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=30)[0]
+    assert "with gunicorn, 2 workers x 2 threads" in output
+    assert server.returncode == 0, output

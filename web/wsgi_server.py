@@ -1,0 +1,48 @@
+"""``psq serve``: the app under gunicorn, a production WSGI server (DESIGN.md section 3).
+
+Worker processes from the number of cores (numpy and PostGIS work holds the GIL or a
+connection, so processes, not threads, give the throughput), a few threads inside each
+for requests that wait on the database. The app is created in each worker, after the
+fork, so that no database connection is shared between processes. Nothing a worker must
+share lives in its memory (see DESIGN.md section 3).
+"""
+
+from __future__ import annotations
+
+import os
+
+from gunicorn.app.base import BaseApplication
+
+#: Threads per worker: requests mostly wait on PostgreSQL.
+THREADS = 4
+
+
+def default_workers() -> int:
+    """One worker per core, plus one, at least two.
+
+    >>> default_workers() >= 2
+    True
+    """
+    return max(2, (os.cpu_count() or 1) + 1)
+
+
+class PsqServer(BaseApplication):
+    """gunicorn running ``web.create_app()`` with our options."""
+
+    def __init__(self, host: str, port: int, workers: int | None = None, threads: int = THREADS,
+                 timeout: int = 120, access_log: str | None = None):
+        self.options = {
+            "bind": f"{host}:{port}", "workers": workers or default_workers(), "threads": threads,
+            "worker_class": "gthread", "timeout": timeout, "graceful_timeout": 10, "accesslog": access_log,
+            "errorlog": "-", "loglevel": "warning", "preload_app": False,
+        }
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from web import create_app
+
+        return create_app()
