@@ -3,7 +3,9 @@
 Colours come from a sequential palette (ColorBrewer YlOrRd, 5 classes); classes are
 given by their lower bounds (``breaks``), and :func:`legend` gives the (colour, label)
 pairs a page shows beside the map. No colormap from branca: it would load d3 from the
-internet.
+internet. Sector codes and names come from imported files: every text shown in a tooltip
+goes through :func:`layers.escaping.html_text` (folium's GeoJsonTooltip sets it as
+innerHTML).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import math
 
 import folium
 import geopandas as gpd
+
+from layers.escaping import html_text
 
 PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 #: Lower bounds of the classes of cell counts (a mayor never sees a cell under 3).
@@ -124,6 +128,10 @@ def rate_layer(shapes: gpd.GeoDataFrame, breaks: tuple[float, ...],
     ...                           geometry=[shapely.box(990000, 6700000, 991000, 6701000)], crs=2154)
     >>> rate_layer(shapes, (0.0, 2.0)).layer_name
     'Faits pour 1 000 habitants'
+    >>> shapes.loc[0, "name"] = "<img src=x onerror=alert(1)>"
+    >>> [geojson] = rate_layer(shapes, (0.0, 2.0))._children.values()
+    >>> geojson.data["features"][0]["properties"]["name"]
+    '&lt;img src=x onerror=alert(1)&gt;'
     """
     rates = {code: "–" if r is None or r != r else f"{r:.1f} ‰".replace(".", ",")
              for code, r in zip(shapes.code, shapes.rate)}
@@ -163,11 +171,14 @@ def _sector_choropleth(shapes: gpd.GeoDataFrame, colours: dict[str, str], shown:
     gdf = shapes[["code", "name", *keep, "geometry"]].copy().to_crs(2154)
     gdf["geometry"] = gdf.geometry.simplify(2.0, preserve_topology=True)
     gdf[field] = gdf["code"].map(values)
+    for column in ("code", "name", field):
+        gdf[column] = gdf[column].map(html_text)
+    fill = {html_text(code): colour for code, colour in colours.items()}  # keyed as the features' code now
     group = folium.FeatureGroup(name=name, show=show)
     folium.GeoJson(
         gdf.to_crs(4326).to_json(drop_id=True),
         style_function=lambda f: {"color": "#334155", "weight": 2, "fillOpacity": 0.8,
-                                  "fillColor": colours[f["properties"]["code"]]},
+                                  "fillColor": fill[f["properties"]["code"]]},
         highlight_function=lambda f: {"weight": 4},
         tooltip=folium.GeoJsonTooltip(["code", "name", field], aliases=["Secteur", "Nom", alias]),
     ).add_to(group)

@@ -2,7 +2,9 @@
 
 Each function takes the cells (or clusters) of a stored run as a GeoDataFrame (any CRS)
 and returns a FeatureGroup with a tooltip per feature; colours are kept here, in one
-place, with the French labels shown in legends.
+place, with the French labels shown in legends. Text shown in a tooltip (class and trend
+labels, category labels) goes through :func:`layers.escaping.html_text`: folium's
+GeoJsonTooltip sets it as innerHTML.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import folium
 import geopandas as gpd
 import numpy as np
 from folium.plugins import HeatMap
+
+from layers.escaping import html_text
 
 # ArcGIS's hot spot palette: reds for hot, blues for cold, by confidence.
 GI_BIN_STYLE = {
@@ -60,7 +64,7 @@ def gistar_layer(cells: gpd.GeoDataFrame, name: str = "Points chauds (Gi*)") -> 
     1
     """
     shown = _lonlat(cells[cells["gi_bin"] != 0].copy())
-    shown["classe"] = shown["gi_bin"].map(lambda b: GI_BIN_STYLE[int(b)][1])
+    shown["classe"] = shown["gi_bin"].map(lambda b: html_text(GI_BIN_STYLE[int(b)][1]))
     shown["z"] = shown["z"].round(2)
     group = folium.FeatureGroup(name=name)
     if len(shown):
@@ -83,9 +87,10 @@ def emerging_layer(cells: gpd.GeoDataFrame, name: str = "Problèmes récurrents"
     loaded later (the cell counts).
     """
     shown = _lonlat(cells[cells["emerging_category"].isin(EMERGING_STYLE)].copy())
-    shown["tendance"] = shown["emerging_category"].map(lambda c: EMERGING_STYLE[c][1])
+    shown["tendance"] = shown["emerging_category"].map(lambda c: html_text(EMERGING_STYLE[c][1]))
     fields, aliases = ["tendance", "count"], ["Tendance", "Faits en 104 semaines"]
     if "category" in shown:
+        shown["category"] = shown["category"].map(html_text)
         fields, aliases = ["category", *fields], ["Catégorie", *aliases]
     group = folium.FeatureGroup(name=name)
     if len(shown):

@@ -8,10 +8,10 @@ page still loads nothing from the internet. Its look is in web/static/app.css
 
 from __future__ import annotations
 
-from html import escape
-
 from branca.element import MacroElement
 from jinja2 import Template
+
+from layers.escaping import html_text
 
 __all__ = ["Legend", "legend_html"]
 
@@ -38,10 +38,10 @@ def legend_html(title: str, entries: list[tuple[str, str]], note: str | None = N
     >>> legend_html("Faits", [("#ff0000", "plus de 5 <faits>")])
     '<div class="psq-legend-title">Faits</div><div class="psq-legend-row"><i style="background:#ff0000"></i>plus de 5 &lt;faits&gt;</div>'
     """
-    rows = "".join(f'<div class="psq-legend-row"><i style="background:{escape(colour)}"></i>{escape(label)}</div>'
-                   for colour, label in entries)
-    extra = f'<div class="psq-legend-note">{escape(note)}</div>' if note else ""
-    return f'<div class="psq-legend-title">{escape(title)}</div>{rows}{extra}'
+    rows = "".join(f'<div class="psq-legend-row"><i style="background:{html_text(colour)}"></i>'
+                   f'{html_text(label)}</div>' for colour, label in entries)
+    extra = f'<div class="psq-legend-note">{html_text(note)}</div>' if note else ""
+    return f'<div class="psq-legend-title">{html_text(title)}</div>{rows}{extra}'
 
 
 class Legend(MacroElement):

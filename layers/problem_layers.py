@@ -5,6 +5,11 @@ category (data/categories.csv). Occurrences are many (up to hundreds of thousand
 are never embedded: :class:`GridCounts` is an empty layer that our script
 (web/static/js/grid_layer.js, loaded by the page) fills with the 200 m cell counts of
 the current view, fetched from a JSON endpoint (DESIGN.md section 6).
+
+Problem titles and partners come from imported files and category labels from data:
+every text property shown in a tooltip or popup goes through
+:func:`layers.escaping.html_text` (folium's GeoJsonTooltip and GeoJsonPopup set them as
+innerHTML).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from jinja2 import Template
 
 from geo.categories import categories
 from geo.problem_status import LABELS as STATUS_LABELS
+from layers.escaping import html_text
 
 __all__ = ["GRID_CLASSES", "GridCounts", "category_style", "grid_legend_entries", "problem_layer"]
 
@@ -62,10 +68,10 @@ def _problem_features(problems: list[dict]) -> dict:
     features = []
     for p in problems:
         colour, label = styles.get(p["category_code"], ("#555555", p["category_code"]))
-        features.append({"type": "Feature", "geometry": json.loads(p["geojson"]), "properties": {
-            "titre": p["title"], "catégorie": label, "statut": STATUS_LABELS.get(p["status"], p["status"]),
-            "signalé le": p["reported_on"].strftime("%d/%m/%Y"), "partenaire": p["partner"] or "—",
-            "colour": colour}})
+        shown = {"titre": p["title"], "catégorie": label, "statut": STATUS_LABELS.get(p["status"], p["status"]),
+                 "signalé le": p["reported_on"].strftime("%d/%m/%Y"), "partenaire": p["partner"] or "—"}
+        features.append({"type": "Feature", "geometry": json.loads(p["geojson"]),
+                         "properties": {**{k: html_text(v) for k, v in shown.items()}, "colour": colour}})
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -91,6 +97,14 @@ def problem_layer(problems: list[dict], name: str = "Problèmes du secteur", pan
     ...     "geojson": '{"type": "Point", "coordinates": [6.86, 47.64]}'}])
     >>> layer.layer_name, len(layer._children)
     ('Problèmes du secteur', 1)
+
+    Titles and partners are shown as text, never as markup:
+
+    >>> hostile = _problem_features([{"category_code": "rodeos", "title": '<img src=x onerror="alert(1)">',
+    ...     "partner": "`${alert(2)}`", "status": "priorise", "reported_on": dt.date(2026, 3, 1),
+    ...     "geojson": '{"type": "Point", "coordinates": [6.86, 47.64]}'}])["features"][0]["properties"]
+    >>> hostile["titre"], hostile["partenaire"]
+    ('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;', '&#96;&#36;&#123;alert(2)&#125;&#96;')
     """
     group = folium.FeatureGroup(name=name)
     if not problems:

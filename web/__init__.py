@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+from urllib.parse import urlsplit
 
 from flask import Flask
+from flask_talisman import Talisman
 
 
 def _flag(value: str | None) -> bool:
@@ -25,6 +28,68 @@ def french_date(value: dt.date | str | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+_ORIGIN = re.compile(r"https?://(\*\.)?[a-z0-9.-]+(:[0-9]+)?")
+
+
+def tile_origin(url: str | None) -> str | None:
+    """The origin (for the CSP's img-src) of a base tile URL template; None for none or a path of this site.
+
+    Leaflet's ``{s}`` subdomain becomes the CSP wildcard. Anything that cannot be named
+    as one origin is refused rather than widened.
+
+    >>> tile_origin("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png")
+    'https://*.tile.openstreetmap.org'
+    >>> tile_origin("https://data.geopf.fr/wmts?SERVICE=WMTS&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}")
+    'https://data.geopf.fr'
+    >>> tile_origin("http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png"), tile_origin("/tuiles/{z}/{x}/{y}.png"), tile_origin(None)
+    ('http://127.0.0.1:8080', None, None)
+    >>> tile_origin("https://tiles.example; script-src *")
+    Traceback (most recent call last):
+    ...
+    ValueError: BASE_TILES_URL names no single origin the Content-Security-Policy can allow: 'https://tiles.example; script-src *'
+    """
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if not parts.scheme and not parts.netloc:
+        return None  # tiles served by this app: 'self'
+    origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2].replace('{s}', '*')}".lower()
+    if not _ORIGIN.fullmatch(origin):
+        raise ValueError(f"BASE_TILES_URL names no single origin the Content-Security-Policy can allow: {url!r}")
+    return origin
+
+
+def content_security_policy(tiles_url: str | None = None) -> dict[str, str]:
+    """The Content-Security-Policy of every response: nothing from outside but the base tiles, if any.
+
+    Scripts: this site's files, and the inline scripts that carry the request's nonce
+    (Talisman adds ``'nonce-...'`` to script-src): the map script of each page and the
+    inline scripts of folium's header (web/map_parts.py). Without 'unsafe-inline' or
+    'unsafe-eval', a script injected through data never runs, even if an escape is forgotten.
+
+    >>> policy = content_security_policy("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png")
+    >>> policy["script-src"], policy["img-src"]
+    ("'self'", "'self' data: blob: https://*.tile.openstreetmap.org")
+    """
+    origin = tile_origin(tiles_url)
+    return {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        # 'unsafe-inline' for styles only: folium's markup and Leaflet set style attributes and
+        # <style> blocks on every map (positions, colours, sizes) and cannot carry a nonce. Styles
+        # run no code; what they could leak needs an outside origin, and none is allowed.
+        "style-src": "'self' 'unsafe-inline'",
+        # data: Leaflet's and the plugins' inline icons; blob: images drawn by the page itself.
+        "img-src": "'self' data: blob:" + (f" {origin}" if origin else ""),
+        "font-src": "'self'",
+        "connect-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "frame-ancestors": "'none'",
+        "form-action": "'self'",
+    }
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the app.
 
@@ -39,7 +104,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         SQLAlchemy URL; default: the environment's DATABASE_URL, else the embedded cluster.
     BASE_TILES_URL
         URL template of a base tile layer (IGN or OSM) where the network allows;
-        default none: the map draws commune limits as its background.
+        default none: the map draws commune limits as its background. Its origin is the
+        only outside origin of the Content-Security-Policy (img-src only).
     BASE_TILES_ATTRIBUTION
         Attribution text shown with the base tiles.
     SECRET_KEY
@@ -68,6 +134,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from web import access, auth, db, pages
 
+    # First of the before_request hooks, so that every page, error pages included, has its nonce.
+    # force_https off and the cookie flag from the settings: the demo and the tests serve plain
+    # HTTP on 127.0.0.1 and the login must work there; turn PSQ_SECURE_COOKIES on behind HTTPS.
+    Talisman(app, force_https=False, session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+             session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+             content_security_policy=content_security_policy(app.config["BASE_TILES_URL"]),
+             content_security_policy_nonce_in=["script-src"], frame_options="DENY",
+             referrer_policy="same-origin")
     db.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)

@@ -29,7 +29,10 @@
       },
       onEachFeature: function (feature, layer) {
         var n = feature.properties.count;
-        layer.bindTooltip(n + (n > 1 ? " faits" : " fait") + " dans ce carreau de 200 m", {sticky: true});
+        // A node with textContent: a string given to bindTooltip is set as innerHTML.
+        var text = document.createElement("span");
+        text.textContent = n + (n > 1 ? " faits" : " fait") + " dans ce carreau de 200 m";
+        layer.bindTooltip(text, {sticky: true});
       }
     });
   }

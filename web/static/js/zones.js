@@ -11,6 +11,10 @@
   var message = document.getElementById("zone-message");
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
 
+  // The form is never submitted (Enter in a field would reload the page): its fields go with each zone.
+  // Here rather than in an onsubmit attribute, which the Content-Security-Policy blocks.
+  document.getElementById("zone-form").addEventListener("submit", function (event) { event.preventDefault(); });
+
   function show(text, ok) {
     message.textContent = text;
     message.className = "zone-message " + (ok ? "ok" : "refused");
