@@ -1,18 +1,28 @@
 """Aggregated figures of a commune (for its mayor) and of the sectors of a CSP (overview).
 
-A mayor sees his commune only, and only aggregated figures (DESIGN.md section 7):
+A mayor sees his commune only, and only aggregated figures that no combination of
+requests can break down below k = 3 occurrences (DESIGN.md section 7). The method and
+its reasoning are in ``geo.disclosure``; in short:
 
-- occurrences counted by square cell of 200 m anchored at the Lambert-93 origin
-  (cell i = floor(x / size), j = floor(y / size)); a cell with fewer than ``k`` = 3
-  occurrences in the period is **not returned at all** (neither its count nor its
-  place): it cannot be told apart from an empty cell;
-- the cells are counted over a period of **whole calendar months** only
-  (``month_period``): first and last month both included, at most 24 months, ending
-  at the latest with the last finished month. A period given to the day would let a
-  mayor subtract two periods one day apart and isolate single occurrences in a cell
-  (a differencing attack defeating k = 3); months keep every difference a whole month;
-- monthly counts per category over the last 12 full months, with the Mann-Kendall
-  trend of each series (en hausse / en baisse / stable);
+- the only figures ever computed are **atoms** of a fixed partition of time, the
+  finished calendar months (local time): per month, the occurrences of each 200 m cell
+  (anchored at the Lambert-93 origin: cell i = floor(x / size), j = floor(y / size)),
+  of each category, and of the whole commune;
+- an atom is **published** only if it holds at least 3 occurrences, and only if the
+  month holds at least 3; when the hidden remainder of a month (its total minus its
+  published cells, or minus its published categories) would be 1 or 2, the smallest
+  published cell (or category) of that month is hidden too. A month's publication
+  depends on that month's data only, never on the period asked;
+- every figure shown is a **sum of published atoms**: a cell over a period is the sum
+  of its published months (``cell_counts``: a cell whose sum is 0 is not returned at
+  all and cannot be told apart from an empty cell); a monthly bar of a category, or of
+  the commune, is its published atom or ``None`` ("masqué", never 0); totals are sums
+  of shown figures; the Mann-Kendall trend of a series is computed on its published
+  months only, and only when at least 8 of the 12 are published
+  (``category_trends``, ``monthly_charts``). The difference of any two periods, or of a
+  period and a category, is then a sum of published atoms too;
+- periods are **whole calendar months** only (``month_period``): first and last month
+  both included, at most 24 months, ending at the latest with the last finished month;
 - the problems of the commune known to the GPO: title, category, status, dates and
   partner organisation only (never the description, never an occurrence).
 
@@ -49,8 +59,10 @@ import re
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from sqlalchemy.engine import Engine
 
+from geo import disclosure
 from geo.categories import categories
 from geo.hotspots.mann_kendall import mann_kendall
 from geo.problem_status import LABELS as STATUS_LABELS
@@ -58,13 +70,17 @@ from geo.projections import METROPOLITAN_SRID
 from geo.queries import named_query
 
 LOCAL_TZ = "Europe/Paris"
-#: Smallest count of a cell shown to a mayor (statistical confidentiality).
-MIN_CELL_COUNT = 3
+#: Smallest published count of an atom (a cell-month, a category-month, a month) for a mayor.
+MIN_CELL_COUNT = disclosure.MIN_COUNT
 CELL_SIZE_M = 200.0
 MONTHS = 12
 #: Longest period of the mayor's page, in whole months.
 MAX_PERIOD_MONTHS = 24
 TREND_WORDS = {1: "hausse", -1: "baisse", 0: "stable"}
+#: Trend word of a mayor's series with too few published months (``disclosure.MIN_PUBLISHED_MONTHS``).
+TREND_TOO_FEW = disclosure.TREND_TOO_FEW
+#: Code, label and colour of the chart of the whole commune's monthly totals.
+ALL_CATEGORIES = ("ensemble", "Ensemble des faits", "#334155")
 MONTH_ABBR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 
 
@@ -80,18 +96,47 @@ class Cell:
 
 @dataclasses.dataclass(frozen=True)
 class CategoryTrend:
-    """Monthly counts of one category (oldest month first) and their trend word."""
+    """Published monthly counts of one category, or of the whole commune (oldest month first), and their trend.
+
+    A count is ``None`` where the month is masked (fewer than 3 occurrences, or hidden
+    by the complementary suppression): never 0, never a number.
+    """
 
     code: str
     label: str
     colour: str
     months: tuple[dt.date, ...]
-    counts: tuple[int, ...]
-    trend: str  # hausse, baisse, stable
+    counts: tuple[int | None, ...]
+    trend: str  # hausse, baisse, stable, insuffisant
 
     @property
     def total(self) -> int:
-        return sum(self.counts)
+        """The sum of the published months."""
+        return sum(c for c in self.counts if c is not None)
+
+    @property
+    def published_months(self) -> int:
+        return sum(c is not None for c in self.counts)
+
+
+@dataclasses.dataclass(frozen=True)
+class PeriodFigures:
+    """What the mayor's map shows for a whole-month period: cells and month totals, all sums of published atoms."""
+
+    first: dt.date
+    last: dt.date
+    months: tuple[dt.date, ...]
+    cells: list[Cell]
+    month_totals: tuple[int | None, ...]  # T[m] when published, else None
+
+    @property
+    def total(self) -> int:
+        """Occurrences of the commune over the published months of the period."""
+        return sum(t for t in self.month_totals if t is not None)
+
+    @property
+    def cells_total(self) -> int:
+        return sum(c.count for c in self.cells)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -304,32 +349,125 @@ def commune_outline(engine: Engine, insee: str) -> gpd.GeoDataFrame:
                                 crs=METROPOLITAN_SRID).rename_geometry("geometry")
 
 
-def cell_counts(engine: Engine, insee: str, first: dt.date, last: dt.date, *, k: int = MIN_CELL_COUNT,
-                size: float = CELL_SIZE_M) -> list[Cell]:
-    """Occurrences of the commune by grid cell, cells under ``k`` occurrences left out.
+def whole_months(first: dt.date, last: dt.date, today: dt.date | None = None) -> tuple[dt.date, ...]:
+    """The months of a period of whole finished months (their first days); ``ValueError`` otherwise.
+
+    The mayor's figures are sums of monthly atoms: a period must start on the 1st of a
+    month, end on the last day of a month, and end before the current month.
+
+    >>> [m.isoformat() for m in whole_months(dt.date(2026, 1, 1), dt.date(2026, 3, 31), today=dt.date(2026, 12, 1))]
+    ['2026-01-01', '2026-02-01', '2026-03-01']
+    >>> whole_months(dt.date(2026, 1, 2), dt.date(2026, 3, 31))
+    Traceback (most recent call last):
+    ...
+    ValueError: the period must be whole months: 2026-01-02 to 2026-03-31
+    >>> whole_months(dt.date(2026, 11, 1), dt.date(2026, 11, 30), today=dt.date(2026, 11, 30))
+    Traceback (most recent call last):
+    ...
+    ValueError: the period must end with a finished month: 2026-11-30
+    """
+    if first.day != 1 or last != month_end(last) or first > last:
+        raise ValueError(f"the period must be whole months: {first} to {last}")
+    if last >= month_start(today or dt.date.today()):
+        raise ValueError(f"the period must end with a finished month: {last}")
+    return tuple(month_start(first, k) for k in range(_months_between(first, last)))
+
+
+def cell_month_atoms(engine: Engine, insee: str, first: dt.date, last: dt.date,
+                     size: float = CELL_SIZE_M) -> pd.DataFrame:
+    """The true counts ``A[c, m]`` of the commune per month and cell (query ``commune_cell_months``); never shown.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``month`` (first day), ``i``, ``j``, ``n``; non-empty cell-months only.
+
+    Examples
+    --------
+    >>> cell_month_atoms(engine, "90010", dt.date(2026, 1, 1), dt.date(2026, 6, 30)).columns.tolist()
+    ['month', 'i', 'j', 'n']
+    """
+    params = {"insee": insee, "first": first, "stop": last + dt.timedelta(days=1), "size": float(size),
+              "tz": LOCAL_TZ}
+    with engine.connect() as conn:
+        rows = conn.execute(named_query("commune_cell_months"), params).all()
+    return pd.DataFrame([(r.month, int(r.i), int(r.j), int(r.n)) for r in rows], columns=["month", "i", "j", "n"])
+
+
+def category_month_atoms(engine: Engine, insee: str, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """The true counts ``B[g, m]`` of the commune per month and category (query ``commune_category_months``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``month`` (first day), ``category``, ``n``; non-empty category-months only.
+
+    Examples
+    --------
+    >>> category_month_atoms(engine, "90010", dt.date(2026, 1, 1), dt.date(2026, 6, 30)).columns.tolist()
+    ['month', 'category', 'n']
+    """
+    params = {"insee": insee, "first": first, "stop": last + dt.timedelta(days=1), "tz": LOCAL_TZ}
+    with engine.connect() as conn:
+        rows = conn.execute(named_query("commune_category_months"), params).all()
+    return pd.DataFrame([(r.month, r.category, int(r.n)) for r in rows], columns=["month", "category", "n"])
+
+
+def period_figures(engine: Engine, insee: str, first: dt.date, last: dt.date, *, k: int = MIN_CELL_COUNT,
+                   size: float = CELL_SIZE_M) -> PeriodFigures:
+    """The cells and month totals of a whole-month period, as sums of published atoms only.
 
     Parameters
     ----------
     insee : str
         INSEE code of the commune (occurrences attributed to it at import).
     first, last : date
-        Local days, both included.
+        The 1st of the first month and the last day of the last month (finished).
     k : int
-        Smallest count returned (default 3). Smaller cells are suppressed entirely.
+        Smallest published atom (default 3); ``k = 1`` gives the true counts.
     size : float
         Cell side in metres, cells anchored at the Lambert-93 origin.
+
+    Returns
+    -------
+    PeriodFigures
+        ``cells``: each cell's sum of its published months, cells summing to 0 left out;
+        ``month_totals``: each month's total when published.
+
+    Examples
+    --------
+    >>> figures = period_figures(engine, "90010", dt.date(2026, 1, 1), dt.date(2026, 6, 30))
+    >>> figures.cells, figures.month_totals, figures.total
+    ([], (None, None, None, None, None, None), 0)
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    months = whole_months(first, last)
+    atoms = cell_month_atoms(engine, insee, first, last, size)
+    sums = disclosure.period_sums(disclosure.publish(atoms, ["i", "j"], k), ["i", "j"])
+    cells = []
+    if len(sums):
+        with engine.connect() as conn:
+            shapes = conn.execute(named_query("commune_cell_shapes"), {
+                "i": [int(i) for i in sums["i"]], "j": [int(j) for j in sums["j"]], "size": float(size)}).all()
+        cells = [Cell(int(r.i), int(r.j), int(n), json.loads(r.geojson)) for r, n in zip(shapes, sums["n"])]
+    return PeriodFigures(first, last, months, cells, tuple(disclosure.month_totals(atoms, months, k)))
+
+
+def cell_counts(engine: Engine, insee: str, first: dt.date, last: dt.date, *, k: int = MIN_CELL_COUNT,
+                size: float = CELL_SIZE_M) -> list[Cell]:
+    """Occurrences of the commune by grid cell over a whole-month period: the sum of each cell's published months.
+
+    A cell-month is published when it holds at least ``k`` occurrences and the
+    complementary suppression of its month leaves it (``geo.disclosure``); a cell whose
+    published months sum to 0 is not returned at all. See ``period_figures``.
 
     Examples
     --------
     >>> cell_counts(engine, "90010", dt.date(2026, 1, 1), dt.date(2026, 6, 30))
     []
     """
-    if k < 1:
-        raise ValueError("k must be at least 1")
-    params = {"insee": insee, "first": first, "last": last, "size": float(size), "k": int(k), "tz": LOCAL_TZ}
-    with engine.connect() as conn:
-        rows = conn.execute(named_query("commune_cells"), params).all()
-    return [Cell(int(r.i), int(r.j), int(r.n), json.loads(r.geojson)) for r in rows]
+    return period_figures(engine, insee, first, last, k=k, size=size).cells
 
 
 def cells_geojson(cells: list[Cell]) -> dict:
@@ -344,22 +482,45 @@ def cells_geojson(cells: list[Cell]) -> dict:
     ]}
 
 
+def monthly_charts(engine: Engine, insee: str, last: dt.date, n: int = MONTHS, *,
+                   k: int = MIN_CELL_COUNT) -> tuple[CategoryTrend, list[CategoryTrend]]:
+    """The monthly bars of the commune's page over the ``n`` full months up to ``last``: published atoms only.
+
+    Returns
+    -------
+    (CategoryTrend, list of CategoryTrend)
+        The whole commune's month totals ``T[m]`` (code ``ensemble``), and one series
+        per category with at least one published month, in the order of
+        ``geo.categories``. Masked months are ``None``; each trend is computed on the
+        published months only (``disclosure.published_trend``).
+
+    Examples
+    --------
+    >>> total, per_category = monthly_charts(engine, "90010", dt.date(2026, 10, 31))
+    >>> total.counts == (None,) * 12, total.trend, per_category
+    (True, 'insuffisant', [])
+    """
+    months = full_months(last, n)
+    atoms = category_month_atoms(engine, insee, months[0], month_end(months[-1]))
+    totals = tuple(disclosure.month_totals(atoms, months, k))
+    code, label, colour = ALL_CATEGORIES
+    total = CategoryTrend(code, label, colour, months, totals, disclosure.published_trend(totals))
+    values = disclosure.monthly_values(disclosure.publish(atoms, ["category"], k), "category", months)
+    per_category = [CategoryTrend(c.code, c.label, c.colour, months, tuple(values[c.code]),
+                                  disclosure.published_trend(values[c.code]))
+                    for c in categories() if c.code in values]
+    return total, per_category
+
+
 def category_trends(engine: Engine, insee: str, last: dt.date, n: int = MONTHS) -> list[CategoryTrend]:
-    """Monthly counts of each category with data over the ``n`` full months up to ``last``.
+    """Published monthly counts of each category over the ``n`` full months up to ``last`` (see ``monthly_charts``).
 
     Examples
     --------
     >>> category_trends(engine, "90010", dt.date(2026, 10, 31))
     []
     """
-    months = full_months(last, n)
-    params = {"insee": insee, "first": months[0], "stop": month_start(months[-1], 1), "tz": LOCAL_TZ}
-    with engine.connect() as conn:
-        rows = conn.execute(named_query("commune_monthly"), params).all()
-    counts = _monthly_table(rows, "category", months)
-    known = [c for c in categories() if c.code in counts]
-    words = trend_words([counts[c.code] for c in known])
-    return [CategoryTrend(c.code, c.label, c.colour, months, tuple(counts[c.code]), w) for c, w in zip(known, words)]
+    return monthly_charts(engine, insee, last, n)[1]
 
 
 def _monthly_table(rows, key: str, months: tuple[dt.date, ...]) -> dict[str, list[int]]:
@@ -428,8 +589,9 @@ def sector_rates(engine: Engine, csp: str, first: dt.date, last: dt.date,
 
 
 __all__ = [
-    "CELL_SIZE_M", "MAX_PERIOD_MONTHS", "MIN_CELL_COUNT", "CategoryTrend", "Cell", "PeriodError", "ProblemLine",
-    "SectorRate", "category_trends", "cell_counts", "cells_geojson", "commune_outline", "commune_problems",
-    "day_period", "default_period", "full_months", "month_end", "month_label", "month_period", "month_start",
-    "rate_per_1000", "sector_rates", "trend_words",
+    "ALL_CATEGORIES", "CELL_SIZE_M", "MAX_PERIOD_MONTHS", "MIN_CELL_COUNT", "TREND_TOO_FEW", "CategoryTrend", "Cell",
+    "PeriodError", "PeriodFigures", "ProblemLine", "SectorRate", "category_month_atoms", "category_trends",
+    "cell_counts", "cell_month_atoms", "cells_geojson", "commune_outline", "commune_problems", "day_period",
+    "default_period", "full_months", "month_end", "month_label", "month_period", "month_start", "monthly_charts",
+    "period_figures", "rate_per_1000", "sector_rates", "trend_words", "whole_months",
 ]

@@ -45,6 +45,10 @@ def test_mayor_lands_on_his_commune_and_nowhere_else(live_server, browser, belfo
     assert watch.page.locator("path.leaflet-interactive").count() > 5
     assert watch.page.locator("svg.sparkline").count() >= 1
     assert "Problèmes suivis par le GPO" in watch.page.inner_text("aside")
+    # The page says what the figures are: sums of the months of at least 3 occurrences.
+    assert ("Un carreau n'apparaît que pour les mois où il compte au moins 3 faits ; le chiffre d'un carreau sur la "
+            "période est la somme de ces mois publiés") in " ".join(watch.page.inner_text("aside").split())
+    assert watch.page.locator("li.trend-all svg.sparkline rect").count() == 12
 
     # The period form offers whole months only; choosing January to June 2026 reloads with months.
     assert watch.page.get_attribute("input#du", "type") == "month"

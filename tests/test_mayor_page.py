@@ -6,6 +6,7 @@ import datetime as dt
 import html as html_lib
 import json
 import re
+from collections import Counter, defaultdict
 
 import pytest
 import sqlalchemy as sa
@@ -60,10 +61,16 @@ def test_mayor_sees_his_commune_with_aggregated_cells_only(mayor, engine):
     assert "<h1>Belfort <span class=\"insee\">(90010)</span></h1>" in html and "carreaux de 200 m" in html
     counts = embedded_counts(html)
     assert counts and min(counts) >= 3
-    # The cells shown are those of the core function, and small cells do exist but are hidden.
+    # The cells shown are the sums of their published months, written independently from SQL;
+    # small cells do exist but are hidden, and a direct count of the period is no longer what is shown.
+    truth = published_truth(engine, dt.date(2025, 11, 1), dt.date(2026, 11, 1))
+    assert sorted(counts) == sorted(truth.values())
     all_cells = stats.cell_counts(engine, "90010", dt.date(2025, 11, 1), dt.date(2026, 10, 31), k=1)
+    direct = {f"{c.i}_{c.j}": c.count for c in all_cells}
     assert any(c.count < 3 for c in all_cells)
-    assert sorted(counts) == sorted(c.count for c in all_cells if c.count >= 3)
+    assert any(n >= 3 and cell not in truth for cell, n in direct.items())  # cells of 1-2 a month, never shown
+    assert any(truth[cell] < n for cell, n in direct.items() if cell in truth)  # months of 1-2 left out
+    assert all(truth[cell] <= direct[cell] for cell in truth)
     assert SECRET_DESCRIPTION not in html and SECRET_ADDRESS not in html
     assert "cdn.jsdelivr" not in html
 
@@ -87,16 +94,65 @@ def test_cell_threshold_is_a_parameter(mayor, engine):
     assert {(c.i, c.j) for c in stricter} < {(c.i, c.j) for c in default}
 
 
+def category_month_truth(engine, first: dt.date, stop: dt.date) -> dict[tuple[str, str], int]:
+    """Occurrences of Belfort per (category, month AAAA-MM) over [first, stop), written independently."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT category_code AS g, to_char(occurred_at AT TIME ZONE 'Europe/Paris', 'YYYY-MM') AS m, "
+            "count(*) AS n FROM occurrence WHERE commune_insee = '90010' "
+            "AND (occurred_at AT TIME ZONE 'Europe/Paris')::date >= :first "
+            "AND (occurred_at AT TIME ZONE 'Europe/Paris')::date < :stop GROUP BY 1, 2"),
+            {"first": first, "stop": stop}).all()
+    return {(r.g, r.m): int(r.n) for r in rows}
+
+
+def chart_bars(item_html: str) -> dict[str, int | None]:
+    """The bars of one chart: month AAAA-MM -> published count, None where drawn masked."""
+    bars = {}
+    for attrs, title in re.findall(r"<rect ([^>]*)><title>([^<]*)</title></rect>", item_html):
+        month = re.search(r'data-month="(\d{4}-\d{2})"', attrs).group(1)
+        count = re.search(r'data-count="(\d+)"', attrs)
+        if count:
+            bars[month] = int(count.group(1))
+            assert title.endswith(f" : {count.group(1)}")
+        else:
+            assert 'data-masked="1"' in attrs and title.endswith(" : masqué (moins de 3 faits, ou secret)")
+            bars[month] = None
+    return bars
+
+
 def test_trend_chart_for_each_category_with_data(mayor, engine):
     html = mayor.get(f"/commune/90010?{PERIOD}").text
     trends = stats.category_trends(engine, "90010", dt.date(2026, 10, 31))
     assert trends
+    truth = category_month_truth(engine, dt.date(2025, 11, 1), dt.date(2026, 11, 1))
     for trend in trends:
         item = re.search(rf'<li class="trend" data-category="{trend.code}">(.*?)</li>', html, re.S)
         assert item, trend.code
         assert item.group(1).count("<rect") == 12
-        assert f"en {trend.trend}" in item.group(1) or trend.trend == "stable" and "stable" in item.group(1)
+        word = {"hausse": "en hausse", "baisse": "en baisse", "stable": "stable",
+                "insuffisant": "trop peu de mois publiés"}[trend.trend]
+        assert word in item.group(1) and f'data-trend="{trend.trend}"' in item.group(1)
+        bars = chart_bars(item.group(1))
+        assert list(bars.values()) == list(trend.counts)
+        # A bar is the true count of its month, or masked (never 0): under 3, or the smallest category
+        # of a month whose categories under 3 add up to 1 or 2 (complementary suppression).
+        for month, value in bars.items():
+            true = truth.get((trend.code, month), 0)
+            small = sum(n for (_, m), n in truth.items() if m == month and n < 3)
+            if value is None:
+                assert true < 3 or small in (1, 2), (trend.code, month, true)
+            else:
+                assert value == true >= 3, (trend.code, month)
+        assert f"{trend.total} faits" in item.group(1)
+        assert trend.total == sum(v for v in bars.values() if v is not None)
     assert html.count('<li class="trend"') == len(trends)
+    # The whole commune's monthly totals are drawn too.
+    everything = re.search(r'<li class="trend trend-all" data-category="ensemble">(.*?)</li>', html, re.S)
+    totals = Counter()
+    for (_, month), n in truth.items():
+        totals[month] += n
+    assert chart_bars(everything.group(1)) == {m: (n if n >= 3 else None) for m, n in sorted(totals.items())}
 
 
 def test_problems_list_with_status_but_no_description(mayor, engine):
@@ -161,6 +217,38 @@ def sql_truth(engine, first: dt.date, stop: dt.date) -> dict[str, int]:
     return {f"{r.i}_{r.j}": int(r.n) for r in rows}
 
 
+def published_truth(engine, first: dt.date, stop: dt.date) -> dict[str, int]:
+    """The cells a mayor must see over the whole months of [first, stop), written independently of the app.
+
+    Per local month: a cell-month is published if it holds at least 3 occurrences; if the
+    month's total minus its published cell-months is 1 or 2, the smallest published one (then
+    the lowest i, j) is hidden too; a month under 3 hides everything. A cell's figure is the
+    sum of its published months; cells summing to 0 are absent.
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT to_char(occurred_at AT TIME ZONE 'Europe/Paris', 'YYYY-MM') AS m, "
+            "floor(ST_X(geom) / 200)::bigint AS i, floor(ST_Y(geom) / 200)::bigint AS j, count(*) AS n "
+            "FROM occurrence WHERE commune_insee = '90010' "
+            "AND (occurred_at AT TIME ZONE 'Europe/Paris')::date >= :first "
+            "AND (occurred_at AT TIME ZONE 'Europe/Paris')::date < :stop GROUP BY 1, 2, 3"),
+            {"first": first, "stop": stop}).all()
+    months: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
+    for r in rows:
+        months[r.m][(int(r.i), int(r.j))] = int(r.n)
+    shown: Counter = Counter()
+    for cells in months.values():
+        total = sum(cells.values())
+        if total < 3:
+            continue
+        published = {cell: n for cell, n in cells.items() if n >= 3}
+        if 0 < total - sum(published.values()) < 3:
+            del published[min(published, key=lambda cell: (published[cell], cell))]
+        for (i, j), n in published.items():
+            shown[f"{i}_{j}"] += n
+    return dict(shown)
+
+
 def snapshot(engine) -> tuple[int, ...]:
     with engine.connect() as conn:
         return tuple(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
@@ -200,7 +288,8 @@ def test_differencing_two_periods_a_day_apart_is_impossible(mayor):
 def test_whole_months_give_the_sql_truth(mayor, engine):
     truth = sql_truth(engine, dt.date(2026, 1, 1), dt.date(2026, 7, 1))
     assert any(n < 3 for n in truth.values()) and any(n >= 3 for n in truth.values())
-    shown = {cell: n for cell, n in truth.items() if n >= 3}
+    shown = published_truth(engine, dt.date(2026, 1, 1), dt.date(2026, 7, 1))
+    assert shown and shown != {cell: n for cell, n in truth.items() if n >= 3}  # no longer a direct count
     for query in (WHOLE_MONTHS, "du=2026-01-01&au=2026-06-30", "du=2026-01&au=2026-06-30", "du=2026-01-01&au=2026-06"):
         response = mayor.get(f"/api/communes/90010/cellules?{query}")
         assert response.status_code == 200, query
@@ -215,8 +304,11 @@ def test_whole_months_give_the_sql_truth(mayor, engine):
     february = sql_truth(engine, dt.date(2026, 2, 1), dt.date(2026, 3, 1))
     response = mayor.get("/api/communes/90010/cellules?du=2026-02&au=2026-02-28")
     assert response.status_code == 200
-    assert {f["properties"]["cell"]: f["properties"]["count"] for f in response.get_json()["features"]} == {
-        cell: n for cell, n in february.items() if n >= 3}
+    published = {f["properties"]["cell"]: f["properties"]["count"] for f in response.get_json()["features"]}
+    assert published == published_truth(engine, dt.date(2026, 2, 1), dt.date(2026, 3, 1))
+    # Within a single month a published cell is its true count; the hidden remainder is 0 or at least 3.
+    assert published and all(february[cell] == n for cell, n in published.items())
+    assert sum(february.values()) - sum(published.values()) not in (1, 2)
 
 
 def test_at_most_24_months(mayor, engine):
@@ -227,9 +319,8 @@ def test_at_most_24_months(mayor, engine):
     assert api.status_code == 400 and api.get_json() == {"error": sentence}
     longest = mayor.get("/api/communes/90010/cellules?du=2024-11&au=2026-10")
     assert longest.status_code == 200
-    truth = sql_truth(engine, dt.date(2024, 11, 1), dt.date(2026, 11, 1))
-    assert {f["properties"]["cell"]: f["properties"]["count"] for f in longest.get_json()["features"]} == {
-        cell: n for cell, n in truth.items() if n >= 3}
+    assert {f["properties"]["cell"]: f["properties"]["count"] for f in longest.get_json()["features"]} == (
+        published_truth(engine, dt.date(2024, 11, 1), dt.date(2026, 11, 1)))
 
 
 def test_the_current_month_and_the_future_are_refused(mayor):

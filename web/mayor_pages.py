@@ -1,13 +1,17 @@
 """The mayor's page of his commune, and its GeoJSON of aggregated grid cells.
 
 A mayor sees his own commune only (``require_commune``: 403 for any other) and only
-aggregated figures: 200 m cells with at least 3 occurrences, monthly counts per
-category, the GPO's problems without description. Admins, référents and the chiefs
-whose sectors cover the commune see the same page.
+aggregated figures, the GPO's problems without description. Admins, référents and the
+chiefs whose sectors cover the commune see the same page.
 
-Periods are whole calendar months only: with days, two periods one day apart could be
-subtracted to isolate single occurrences of a cell despite the k = 3 threshold (a
-differencing attack); with months, two periods always differ by whole months. Both
+Every figure is a sum of published monthly atoms (``geo.disclosure``): a 200 m cell over
+a period is the sum of its months of at least 3 occurrences that the complementary
+suppression leaves; a monthly bar (per category, or the whole commune) is its month's
+published count or drawn "masqué" (never 0, never a number); totals are sums of shown
+figures; trend words come from the published months only. So the difference of two
+periods, or any other combination of figures, never isolates fewer than 3 occurrences.
+
+Periods are whole calendar months only (the atoms are months). Both
 ``/commune/<insee>`` and ``/api/communes/<insee>/cellules`` read:
 
 - ``?du=AAAA-MM&au=AAAA-MM``: first and last month, both included;
@@ -32,6 +36,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from markupsafe import Markup, escape
 
 from geo import commune_stats as stats
+from geo import disclosure
 from geo.commune_stats import PeriodError
 from layers.base_map import base_map
 from layers.choropleth import COUNT_BREAKS, cell_layer, legend
@@ -42,21 +47,38 @@ from web.map_parts import render_map
 
 bp = Blueprint("mayor", __name__)
 
+#: What a cell's count is, in one French sentence (the JSON's ``regle``; the page says it at more length).
+RULE_SENTENCE = ("Un carreau n'apparaît que pour les mois où il compte au moins 3 faits ; le chiffre d'une période "
+                 "est la somme de ces mois publiés.")
+
 
 def month_period_from_request() -> tuple[dt.date, dt.date]:
     """The whole-month period of ``?du=AAAA-MM&au=AAAA-MM`` (first day, last day); ``PeriodError`` if refused."""
     return stats.month_period(request.args.get("du"), request.args.get("au"))
 
 
+MASKED_FILL = "#e2e8f0"
+MASKED_TITLE = "masqué (moins de 3 faits, ou secret)"
+
+
 def sparkline_svg(trend: stats.CategoryTrend, width: int = 180, height: int = 40) -> Markup:
-    """An inline SVG bar chart of the monthly counts, one bar per month (hover: month and count)."""
-    top = max(max(trend.counts), 1)
+    """An inline SVG bar chart of the published monthly counts, one bar per month (hover: month and count).
+
+    A masked month (``None``) is a pale full-height bar titled "masqué", never a number
+    nor an empty bar. Each bar carries ``data-month`` and ``data-count`` or ``data-masked``.
+    """
+    top = max([c for c in trend.counts if c is not None] + [1])
     step = width / len(trend.counts)
     bars = []
     for index, (month, count) in enumerate(zip(trend.months, trend.counts)):
-        h = max(round((height - 2) * count / top, 1), 1 if count else 0)
-        bars.append(f'<rect x="{index * step + 1:.1f}" y="{height - h:.1f}" width="{step - 2:.1f}" height="{h}" '
-                    f'fill="{escape(trend.colour)}"><title>{stats.month_label(month)} : {count}</title></rect>')
+        x = f'x="{index * step + 1:.1f}" width="{step - 2:.1f}" data-month="{month:%Y-%m}"'
+        if count is None:
+            bars.append(f'<rect {x} y="0" height="{height}" fill="{MASKED_FILL}" class="masked" data-masked="1">'
+                        f'<title>{stats.month_label(month)} : {MASKED_TITLE}</title></rect>')
+            continue
+        h = max(round((height - 2) * count / top, 1), 1)
+        bars.append(f'<rect {x} y="{height - h:.1f}" height="{h}" fill="{escape(trend.colour)}" '
+                    f'data-count="{count}"><title>{stats.month_label(month)} : {count}</title></rect>')
     return Markup(f'<svg class="sparkline" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
                   f'role="img" aria-label="{escape(trend.label)} : faits par mois">'
                   f'<line x1="0" y1="{height - 0.5}" x2="{width}" y2="{height - 0.5}" stroke="#94a3b8"/>'
@@ -79,23 +101,25 @@ def commune_page(insee: str):
     except PeriodError as error:
         abort(400, description=str(error))
     engine = get_engine()
-    cells = stats.cell_counts(engine, insee, first, last)
+    figures = stats.period_figures(engine, insee, first, last)
+    cells = figures.cells
     m = base_map(tuple(outline.to_crs(4326).total_bounds), current_app.config["BASE_TILES_URL"],
                  current_app.config["BASE_TILES_ATTRIBUTION"])
     commune_layer(outline, name="Limites de la commune").add_to(m)
     cell_layer(stats.cells_geojson(cells)).add_to(m)
-    trends = stats.category_trends(engine, insee, last)
+    everything, trends = stats.monthly_charts(engine, insee, last)
     return render_template(
         "commune.html", commune={"insee": insee, "name": outline["name"].iloc[0]}, first=first, last=last, cells=cells,
-        latest_month=stats.default_period()[1], max_months=stats.MAX_PERIOD_MONTHS,
-        total_shown=sum(c.count for c in cells), legend=legend(COUNT_BREAKS), k=stats.MIN_CELL_COUNT,
-        trends=[(t, sparkline_svg(t)) for t in trends], months=trends[0].months if trends else (),
-        month_label=stats.month_label, problems=stats.commune_problems(engine, insee), map_parts=render_map(m))
+        latest_month=stats.default_period()[1], max_months=stats.MAX_PERIOD_MONTHS, figures=figures,
+        total_shown=figures.cells_total, legend=legend(COUNT_BREAKS), k=stats.MIN_CELL_COUNT,
+        everything=(everything, sparkline_svg(everything)), trends=[(t, sparkline_svg(t)) for t in trends],
+        months=everything.months, min_published=disclosure.MIN_PUBLISHED_MONTHS, month_label=stats.month_label,
+        problems=stats.commune_problems(engine, insee), map_parts=render_map(m))
 
 
 @bp.route("/api/communes/<insee>/cellules")
 def commune_cells(insee: str):
-    """GeoJSON (EPSG:4326) of the commune's 200 m cells with at least 3 occurrences in the whole-month period.
+    """GeoJSON (EPSG:4326) of the commune's 200 m cells over the whole-month period: sums of published cell-months.
 
     ``properties.du`` and ``properties.au`` are the first and last day of the period.
     """
@@ -108,5 +132,6 @@ def commune_cells(insee: str):
         return jsonify(error=str(error)), 400
     collection = stats.cells_geojson(stats.cell_counts(get_engine(), insee, first, last))
     collection["properties"] = {"commune": insee, "du": first.isoformat(), "au": last.isoformat(),
-                                "taille_carreau_m": stats.CELL_SIZE_M, "seuil": stats.MIN_CELL_COUNT}
+                                "taille_carreau_m": stats.CELL_SIZE_M, "seuil": stats.MIN_CELL_COUNT,
+                                "regle": RULE_SENTENCE}
     return jsonify(collection)
