@@ -14,6 +14,7 @@ demo: setup
 	@.venv/bin/psq serve --host 127.0.0.1 --port 5000
 
 test: setup-test
+	@.venv/bin/lint-imports --no-cache
 	@.venv/bin/python -m pytest
 
 bench: setup

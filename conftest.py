@@ -10,17 +10,18 @@ emptied. If PostGIS cannot start, every test errors: the suite fails, never skip
 from __future__ import annotations
 
 import os
+
 import psycopg
 import pytest
-from _pytest.doctest import DoctestItem
 import sqlalchemy as sa
+from _pytest.doctest import DoctestItem
 from click.testing import CliRunner
 from sqlalchemy.engine import make_url
 
-from geo import database
-from geo.cluster import EmbeddedCluster
-from geo.migrations import migrate
-from geo.models import Base
+from geo.db import engine as database
+from geo.db.cluster import EmbeddedCluster
+from geo.db.migrations import migrate
+from geo.db.models import Base
 
 # Reference data written by `psq db migrate`, not by the tests.
 REFERENCE_TABLES = {"category"}
@@ -156,7 +157,7 @@ def login():
 @pytest.fixture
 def admin_account(engine) -> tuple[str, str]:
     """An admin in the test database: (email, password)."""
-    from geo.accounts import create_user
+    from geo.accounts.users import create_user
 
     create_user(engine, ADMIN_LOGIN[0], "admin", ADMIN_LOGIN[1], display_name="Admin de test")
     return ADMIN_LOGIN

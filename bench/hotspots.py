@@ -19,12 +19,12 @@ import warnings
 import numpy as np
 from scipy import ndimage
 
-from geo.hotspots.emerging import emerging_hotspots, space_time_z
-from geo.hotspots.gistar import gistar, gistar_z
-from geo.hotspots.grid import Grid
-from geo.hotspots.mann_kendall import mann_kendall
-from geo.hotspots.neighbourhood import band_kernel, window_sum
-from geo.hotspots.significance import fdr_bh, gi_bin, two_sided_p
+from geo.analysis.hotspots.emerging import emerging_hotspots, space_time_z
+from geo.analysis.hotspots.gistar import gistar, gistar_z
+from geo.analysis.hotspots.grid import Grid
+from geo.analysis.hotspots.mann_kendall import mann_kendall
+from geo.analysis.hotspots.neighbourhood import band_kernel, window_sum
+from geo.analysis.hotspots.significance import fdr_bh, gi_bin, two_sided_p
 
 QUEEN = band_kernel(1.5, 1.0)
 

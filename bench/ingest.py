@@ -30,13 +30,13 @@ from shapely import Point
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from geo import database
-from geo.categories import categories
-from geo.commune_import import load_communes
-from geo.migrations import migrate
-from geo.models import Occurrence
-from geo.occurrence_import import load_occurrences
-from geo.sector_import import load_sectors
+from geo.db import engine as database
+from geo.db.migrations import migrate
+from geo.db.models import Occurrence
+from geo.ingest.communes import load_communes
+from geo.ingest.occurrences import load_occurrences
+from geo.ingest.sectors import load_sectors
+from geo.problems.categories import categories
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "psq_bench"

@@ -43,15 +43,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from geo import database
-from geo.accounts import create_user
-from geo.commune_import import load_communes
-from geo.demo import COMMUNES_FILE, SECTORS_FILE, SECTORS_VALID_FROM, SEED, SYNTHETIC_SOURCE
-from geo.migrations import migrate
-from geo.occurrence_import import CANONICAL, write_occurrences
-from geo.problem_import import write_problems
-from geo.sector_import import load_sectors
-from geo.synthetic import generate
+from geo.accounts.users import create_user
+from geo.db import engine as database
+from geo.db.migrations import migrate
+from geo.demo.loader import COMMUNES_FILE, SECTORS_FILE, SECTORS_VALID_FROM, SEED, SYNTHETIC_SOURCE
+from geo.demo.synthetic import generate
+from geo.ingest.communes import load_communes
+from geo.ingest.occurrences import CANONICAL, write_occurrences
+from geo.ingest.problems import write_problems
+from geo.ingest.sectors import load_sectors
 
 BENCH_DB = "psq_bench_load"
 CLIENTS = 32
@@ -110,7 +110,7 @@ def fresh_database() -> str:
 
 
 def load_synthetic(engine: sa.engine.Engine) -> None:
-    """The demo's synthetic problems and occurrences (as ``geo.demo.load_synthetic``, without
+    """The demo's synthetic problems and occurrences (as ``geo.demo.loader.load_synthetic``, without
     rewriting data/demo/planted.json)."""
     demo = generate(gpd.read_file(COMMUNES_FILE), gpd.read_file(SECTORS_FILE), seed=SEED)
     occurrences = demo.occurrences.assign(line=range(1, len(demo.occurrences) + 1), address=None)

@@ -139,7 +139,7 @@ def rate_layer(shapes: gpd.GeoDataFrame, breaks: tuple[float, ...],
     return _sector_choropleth(shapes, colours, ("taux", "Pour 1 000 hab.", rates), name)
 
 
-#: Colour and French label of each Mann-Kendall trend word (geo.commune_stats.TREND_WORDS).
+#: Colour and French label of each Mann-Kendall trend word (geo.analysis.commune_figures.TREND_WORDS).
 TREND_STYLE = {"hausse": ("#d7301f", "en hausse"), "stable": ("#bdbdbd", "stable"), "baisse": ("#2171b5", "en baisse")}
 
 

@@ -20,8 +20,8 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
-from geo.categories import categories
-from geo.problem_status import LABELS as STATUS_LABELS
+from geo.problems.categories import categories
+from geo.problems.status import LABELS as STATUS_LABELS
 from layers.escaping import html_text
 
 __all__ = ["GRID_CLASSES", "GridCounts", "category_style", "grid_legend_entries", "problem_layer"]

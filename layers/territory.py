@@ -38,7 +38,7 @@ def sector_layer(sectors: gpd.GeoDataFrame, name: str = "Secteurs") -> folium.Fe
 
     Examples
     --------
-    >>> from geo.sector_import import read_sectors
+    >>> from geo.ingest.sectors import read_sectors
     >>> layer = sector_layer(read_sectors("data/boundaries/sectors-csp-belfort.geojson").sectors)
     >>> layer.layer_name
     'Secteurs'

@@ -1,6 +1,6 @@
 """Folium layers of patrol zones: the editable zones, the drawing control, suggested zones.
 
-Takes zones as dicts with a GeoJSON ``geometry`` in lon/lat (``geo.patrol_zones``) and
+Takes zones as dicts with a GeoJSON ``geometry`` in lon/lat (``geo.patrol.zones``) and
 returns folium elements. Each zone is its own ``folium.Polygon`` inside one
 FeatureGroup, so that Leaflet.draw can edit and delete it; its SVG path carries the
 classes ``psq-zone psq-zone-<id>`` by which web/static/js/zones.js finds its id.

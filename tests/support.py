@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from geo.models import Base
+from geo.db.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 BOUNDARIES = ROOT / "data" / "boundaries"

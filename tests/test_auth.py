@@ -8,9 +8,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from geo.accounts import LOCKOUT_FAILURES, create_user
-from geo.commune_import import load_communes
-from geo.sector_import import load_sectors
+from geo.accounts.users import LOCKOUT_FAILURES, create_user
+from geo.ingest.communes import load_communes
+from geo.ingest.sectors import load_sectors
 from tests.support import BOUNDARIES, table_snapshot
 
 PASSWORD = "un mot de passe solide"
@@ -245,7 +245,7 @@ def test_a_deactivated_user_is_logged_out_and_cannot_log_in(client, login, users
 
 
 def test_a_new_password_ends_the_open_sessions(client, login, users, engine):
-    from geo.accounts import hash_password
+    from geo.accounts.users import hash_password
 
     login(client, "admin@example.fr", PASSWORD)
     assert client.get("/csp/CSP Belfort").status_code == 200
@@ -352,7 +352,7 @@ def test_a_mayor_going_home_is_sent_to_his_commune(client, login, users):
 def test_scope_checks(app, users, engine):
     from flask_login import login_user
 
-    from geo.accounts import get_user
+    from geo.accounts.users import get_user
     from web import access
     from web.auth import LoginUser
 

@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from geo.commune_import import load_communes
-from geo.sector_import import load_sectors
+from geo.ingest.communes import load_communes
+from geo.ingest.sectors import load_sectors
 from tests.support import ARTIFACTS, BOUNDARIES
 
 CHROMIUM = "/usr/bin/chromium"

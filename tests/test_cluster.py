@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from geo.cluster import ClusterError, EmbeddedCluster
+from geo.db.cluster import ClusterError, EmbeddedCluster
 
 
 @pytest.fixture

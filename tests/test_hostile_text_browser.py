@@ -31,11 +31,11 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
-from geo.accounts import create_user
-from geo.commune_import import load_communes
-from geo.demo import SECTORS_FILE, SECTORS_VALID_FROM, load_synthetic
-from geo.problem_import import load_problems
-from geo.sector_import import load_sectors
+from geo.accounts.users import create_user
+from geo.demo.loader import SECTORS_FILE, SECTORS_VALID_FROM, load_synthetic
+from geo.ingest.communes import load_communes
+from geo.ingest.problems import load_problems
+from geo.ingest.sectors import load_sectors
 from tests.support import ARTIFACTS
 from tests.test_browser import PageWatch, browser, live_server  # noqa: F401 - fixtures
 from tests.test_csp import _SCRIPT, assert_scripts_carry_the_nonce, assert_strong, nonce_of

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from esda.getisord import G_Local
 from libpysal.weights import DistanceBand
 
-from geo.accident_import import load_accidents
-from geo.commune_import import load_communes
-from geo.hotspot_runs import RunRequest, run_hotspots
-from geo.hotspots import HotspotInputError
-from geo.sector_import import load_sectors
+from geo.analysis.hotspots import HotspotInputError
+from geo.analysis.runs import RunRequest, run_hotspots
+from geo.ingest.accidents import load_accidents
+from geo.ingest.communes import load_communes
+from geo.ingest.sectors import load_sectors
 from tests.support import BOUNDARIES, table_snapshot
 
 YEARS = (2005, 2020)

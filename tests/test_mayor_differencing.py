@@ -30,13 +30,13 @@ import pymannkendall
 import pytest
 import sqlalchemy as sa
 
-from geo import commune_stats as stats
-from geo import disclosure
-from geo.accounts import create_user
-from geo.commune_import import load_communes
-from geo.demo import load_synthetic
-from geo.models import Base
-from geo.sector_import import load_sectors
+from geo.accounts.users import create_user
+from geo.analysis import commune_figures as stats
+from geo.analysis import disclosure
+from geo.db.models import Base
+from geo.demo.loader import load_synthetic
+from geo.ingest.communes import load_communes
+from geo.ingest.sectors import load_sectors
 from tests.support import BOUNDARIES
 from tests.test_mayor_page import chart_bars
 
@@ -59,7 +59,7 @@ def months_of(period: tuple[str, str]) -> list[str]:
     return [ym(stats.month_start(first, k)) for k in range(stats._months_between(first, last))]
 
 
-# -- unit tests of the suppression rules (geo.disclosure) ---------------------------------------
+# -- unit tests of the suppression rules (geo.analysis.disclosure) ---------------------------------------
 def test_primary_hides_atoms_under_three():
     assert disclosure.primary([0, 1, 2, 3, 4, 120]).tolist() == [False, False, False, True, True, True]
     assert disclosure.primary([2, 5], k=5).tolist() == [False, True]

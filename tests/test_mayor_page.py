@@ -11,11 +11,11 @@ from collections import Counter, defaultdict
 import pytest
 import sqlalchemy as sa
 
-from geo import commune_stats as stats
-from geo.accounts import create_user
-from geo.commune_import import load_communes
-from geo.demo import load_synthetic
-from geo.sector_import import load_sectors
+from geo.accounts.users import create_user
+from geo.analysis import commune_figures as stats
+from geo.demo.loader import load_synthetic
+from geo.ingest.communes import load_communes
+from geo.ingest.sectors import load_sectors
 from tests.support import BOUNDARIES
 
 MAYOR = ("maire.test@psq.test", "mot de passe du maire")

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from pyproj import Transformer
 
-from geo.commune_import import load_communes
-from geo.occurrence_import import BadRowsError, load_occurrences
-from geo.sector_import import load_sectors
+from geo.ingest.communes import load_communes
+from geo.ingest.occurrences import BadRowsError, load_occurrences
+from geo.ingest.sectors import load_sectors
 from tests.support import BOUNDARIES, table_snapshot
 
 HEADER = "id,category,lat,lon,occurred_at,description,address\n"
@@ -288,7 +288,7 @@ def test_commune_csp_epci_and_points_outside_sectors(engine, belfort, tmp_path):
 
 
 def test_bulk_load_rebuilds_the_same_indexes(engine, belfort, tmp_path, monkeypatch):
-    import geo.occurrence_import as occurrence_import
+    import geo.ingest.occurrences as occurrence_import
 
     def indexes():
         with engine.connect() as conn:

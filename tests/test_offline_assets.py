@@ -15,13 +15,7 @@ import pytest
 from folium.elements import JSCSSMixin
 from folium.plugins import Draw, FastMarkerCluster, HeatMap, MarkerCluster
 
-from layers.offline import (
-    VENDOR_DIR,
-    VENDORED_ASSETS,
-    UnvendoredAssetError,
-    local_asset_paths,
-    localize,
-)
+from layers.offline import VENDOR_DIR, VENDORED_ASSETS, UnvendoredAssetError, local_asset_paths, localize
 
 PREFIX = "/static/vendor/"
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from geo import commune_stats as stats
-from geo.accounts import create_user
+from geo.accounts.users import create_user
+from geo.analysis import commune_figures as stats
 
 PASSWORD = "mot de passe de test"
 FIRST, LAST = dt.date(2025, 11, 1), dt.date(2026, 10, 31)

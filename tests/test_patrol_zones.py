@@ -12,11 +12,11 @@ import shapely
 import sqlalchemy as sa
 
 from conftest import csrf_token_in
-from geo.accounts import UserScope, create_user, get_user
-from geo.commune_import import load_communes
-from geo.demo import load_synthetic
-from geo.patrol_zones import Period, ZoneError, parse_time_slots, suggest_zones, zone_contents
-from geo.sector_import import load_sectors
+from geo.accounts.users import UserScope, create_user, get_user
+from geo.demo.loader import load_synthetic
+from geo.ingest.communes import load_communes
+from geo.ingest.sectors import load_sectors
+from geo.patrol.zones import Period, ZoneError, parse_time_slots, suggest_zones, zone_contents
 from tests.support import BOUNDARIES, ROOT
 
 CHIEF = ("chef.centre@demo.psq.fr", "demo-psq-belfort")

@@ -9,9 +9,9 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from geo.commune_import import load_communes
-from geo.demo import SECTORS_FILE, SECTORS_VALID_FROM, TRUTH_FILE, load_synthetic
-from geo.sector_import import load_sectors
+from geo.demo.loader import SECTORS_FILE, SECTORS_VALID_FROM, TRUTH_FILE, load_synthetic
+from geo.ingest.communes import load_communes
+from geo.ingest.sectors import load_sectors
 
 TRUTH = json.loads(TRUTH_FILE.read_text(encoding="utf-8"))
 
@@ -58,7 +58,7 @@ def test_planted_places_are_found_in_their_category(engine, demo, psq):
 
 
 def test_planted_hot_cells_are_significant_gistar_hotspots(engine, demo):
-    from geo.hotspot_runs import RunRequest, run_hotspots
+    from geo.analysis.runs import RunRequest, run_hotspots
 
     weeks = TRUTH["weeks"]
     last = dt.date.fromisoformat(weeks["end"])

@@ -8,11 +8,11 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from geo.commune_import import load_communes
-from geo.occurrence_import import BadRowsError, load_occurrences
-from geo.problem_import import load_problems
-from geo.problem_status import StatusError, change_status
-from geo.sector_import import load_sectors
+from geo.ingest.communes import load_communes
+from geo.ingest.occurrences import BadRowsError, load_occurrences
+from geo.ingest.problems import load_problems
+from geo.ingest.sectors import load_sectors
+from geo.problems.status import StatusError, change_status
 from tests.support import BOUNDARIES, table_snapshot
 
 

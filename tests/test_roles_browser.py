@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from geo.accounts import create_user
-from geo.commune_import import load_communes
-from geo.demo import SECTORS_FILE, SECTORS_VALID_FROM, load_synthetic
-from geo.sector_import import load_sectors
+from geo.accounts.users import create_user
+from geo.demo.loader import SECTORS_FILE, SECTORS_VALID_FROM, load_synthetic
+from geo.ingest.communes import load_communes
+from geo.ingest.sectors import load_sectors
 from tests.support import ARTIFACTS
 from tests.test_browser import PageWatch, browser, live_server  # noqa: F401 (fixtures)
 

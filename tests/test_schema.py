@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 
-from geo.migrations import head_revision, migrate
-from geo.models import Base
+from geo.db.migrations import head_revision, migrate
+from geo.db.models import Base
 
 
 def test_migrate_twice_changes_nothing(engine, psq):

@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 
-from geo.accounts import create_user
-from geo.demo import load_synthetic
+from geo.accounts.users import create_user
+from geo.demo.loader import load_synthetic
 from tests.support import ARTIFACTS
 from tests.test_browser import PageWatch, browser, live_server  # noqa: F401
 from tests.test_sector_page import CHIEF, LAYER_NAMES, PERIOD, plant_occurrences, territory  # noqa: F401

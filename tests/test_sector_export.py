@@ -8,8 +8,9 @@ import json
 import pytest
 import shapely
 
-from geo.sector_export import export_sectors, sectors_as_of
-from geo.sector_import import load_sectors
+from geo.export.sectors import export_sectors
+from geo.ingest.sectors import load_sectors
+from geo.territory.lookup import sectors_as_of
 from tests.support import BOUNDARIES
 
 DAY1 = dt.date(2024, 1, 1)

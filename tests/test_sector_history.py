@@ -12,9 +12,9 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 
-from geo.commune_import import load_communes
-from geo.occurrence_import import load_occurrences
-from geo.sector_import import OPEN_START, load_sectors
+from geo.ingest.communes import load_communes
+from geo.ingest.occurrences import load_occurrences
+from geo.ingest.sectors import OPEN_START, load_sectors
 from tests.support import BOUNDARIES
 
 DEMO = BOUNDARIES / "sectors-csp-belfort.geojson"
@@ -140,7 +140,7 @@ def test_a_real_change_of_two_metres_writes_one_new_version(engine, tmp_path):
 def test_an_unclosed_ring_is_named_and_no_library_warning_reaches_the_user(engine, tmp_path, capfd, psq):
     import warnings
 
-    from geo.vector_file import VectorFileError
+    from geo.ingest.vector_file import VectorFileError
 
     ring = [[6.87, 47.63], [6.88, 47.63], [6.88, 47.64], [6.87, 47.64]]  # last point is not the first
     closed = [[6.85, 47.63], [6.86, 47.63], [6.86, 47.64], [6.85, 47.64], [6.85, 47.63]]

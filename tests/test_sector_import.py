@@ -12,9 +12,9 @@ import shapely
 import sqlalchemy as sa
 from pyproj import Geod
 
-from geo.sector_export import sectors_as_of
-from geo.sector_import import load_sectors
-from geo.vector_file import VectorFileError
+from geo.ingest.sectors import load_sectors
+from geo.ingest.vector_file import VectorFileError
+from geo.territory.lookup import sectors_as_of
 from tests.support import BOUNDARIES, table_snapshot
 
 DEMO = BOUNDARIES / "sectors-csp-belfort.geojson"

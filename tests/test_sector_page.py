@@ -9,10 +9,10 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
-from geo.accounts import create_user
-from geo.commune_import import load_communes
-from geo.demo import SECTORS_FILE, SECTORS_VALID_FROM, load_synthetic
-from geo.sector_import import load_sectors
+from geo.accounts.users import create_user
+from geo.demo.loader import SECTORS_FILE, SECTORS_VALID_FROM, load_synthetic
+from geo.ingest.communes import load_communes
+from geo.ingest.sectors import load_sectors
 
 CHIEF = ("chef.test@psq.test", "mot de passe du chef")
 PAGE = "/secteur/" + quote("CSP Belfort") + "/BEL-CENTRE"

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import synthetic
-from geo.synthetic import CATEGORIES, CELL_SIZE_M, generate, mann_kendall_z
+from geo.demo import synthetic
+from geo.demo.synthetic import CATEGORIES, CELL_SIZE_M, generate, mann_kendall_z
 
 REQUIRED_BEHAVIOURS = {"new", "persistent", "intensifying", "diminishing", "sporadic", "displaced"}
 OCCURRENCE_COLUMNS = ["external_id", "category", "occurred_at", "x", "y", "description", "problem_external_id"]

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from geo.commune_import import load_communes
-from geo.sector_import import load_sectors
+from geo.ingest.communes import load_communes
+from geo.ingest.sectors import load_sectors
 from tests.support import BOUNDARIES
 
 ASSET = re.compile(r'(?:src|href)="([^"]+)"')

@@ -14,10 +14,10 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from geo.accounts import create_user
-from geo.commune_import import load_communes
-from geo.demo import load_synthetic
-from geo.sector_import import load_sectors
+from geo.accounts.users import create_user
+from geo.demo.loader import load_synthetic
+from geo.ingest.communes import load_communes
+from geo.ingest.sectors import load_sectors
 from layers.hotspot_layers import EMERGING_STYLE
 from tests.support import ARTIFACTS, BOUNDARIES, ROOT
 from tests.test_browser import PageWatch, browser, live_server  # noqa: F401 - fixtures

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask_talisman import Talisman
 
+from geo.errors import PsqError
+
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
@@ -132,7 +134,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from web import access, auth, db, pages
+    from web import access, auth, db
+    from web.api import maps as map_api
+    from web.pages import commune, overview, sector, territory, zones
 
     # First of the before_request hooks, so that every page, error pages included, has its nonce.
     # force_https off and the cookie flag from the settings: the demo and the tests serve plain
@@ -143,18 +147,8 @@ def create_app(test_config: dict | None = None) -> Flask:
              content_security_policy_nonce_in=["script-src"], frame_options="DENY",
              referrer_policy="same-origin")
     db.init_app(app)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(auth.bp)
-    from web import zones  # patrol zones: pages and API
-
-    app.register_blueprint(zones.bp)
-    from web import api, sector_pages
-
-    app.register_blueprint(sector_pages.bp)
-    app.register_blueprint(api.bp)
-    from web import mayor_pages, overview
-    app.register_blueprint(mayor_pages.bp)
-    app.register_blueprint(overview.bp)
+    for blueprint in (territory.bp, auth.bp, zones.bp, sector.bp, map_api.bp, commune.bp, overview.bp):
+        app.register_blueprint(blueprint)
     app.add_template_filter(french_date, "date_fr")
     auth.login_manager.init_app(app)
     # Login first (anonymous: redirect to /connexion, or 401 under /api/), then the CSRF check
@@ -162,4 +156,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(access.login_gate)
     auth.csrf.init_app(app)
     app.register_error_handler(403, access.forbidden)
+    app.register_error_handler(PsqError, access.refused)
     return app

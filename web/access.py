@@ -1,6 +1,6 @@
 """Who may see what: the checks every page and endpoint makes on the server.
 
-The rules live in :mod:`geo.accounts` (``UserScope``); this module applies them to
+The rules live in :mod:`geo.accounts.users` (``UserScope``); this module applies them to
 the user of the request. Views call:
 
 - ``login_required`` (Flask-Login's) or ``roles_required("admin", ...)`` as decorators;
@@ -11,18 +11,21 @@ the user of the request. Views call:
 
 ``login_gate`` runs before every request (web/__init__.py): every endpoint but
 ``auth.*`` and ``static`` needs a logged-in user, and it guards the pages of
-web/pages.py that do not check for themselves yet.
+web/pages/territory.py that do not check for themselves yet.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
-from flask import abort, current_app, jsonify, redirect, render_template_string, request, url_for
+from flask import abort, current_app, jsonify, redirect, render_template, render_template_string, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import Forbidden
 
-from geo import accounts
-from geo.accounts import ROLES, UserScope
+from geo.accounts import users as accounts
+from geo.accounts.users import ROLES, UserScope
+from geo.errors import PsqError
 from web.db import get_engine
 
 ROLE_LABELS = {
@@ -131,6 +134,22 @@ def login_gate():
     if endpoint == "pages.index" and scope.role in ("chef_secteur", "maire"):
         return redirect(home_url(scope))
     return None
+
+
+def refused(error: PsqError):
+    """Any error of geo/ a user caused, in one place: its French sentence and its status, as JSON under /api/
+    or as the French error page."""
+    if is_api_request():
+        return jsonify(error=error.user_message), error.status
+    if error.status == 403:
+        return forbidden(Forbidden(description=error.user_message))
+    return render_template("error.html", error=_Shown(error.status, error.user_message)), error.status
+
+
+@dataclasses.dataclass(frozen=True)
+class _Shown:
+    code: int
+    description: str
 
 
 def forbidden(error):

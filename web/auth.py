@@ -1,7 +1,7 @@
 """Logging in and out: the ``auth`` blueprint, Flask-Login's manager, Flask-WTF's CSRF protection.
 
 ``/connexion`` shows the login form (GET) and checks it (POST) through
-:func:`geo.accounts.authenticate` (argon2, lockout after repeated failures, audit
+:func:`geo.accounts.users.authenticate` (argon2, lockout after repeated failures, audit
 log), then sends each user to the page of his scope (:func:`web.access.home_url`).
 ``/deconnexion`` takes POST only, with the CSRF token like every form and every JSON
 POST of the app (scripts send it as the ``X-CSRFToken`` header, read from
@@ -22,8 +22,8 @@ from werkzeug.exceptions import BadRequest
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired
 
-from geo import accounts
-from geo.accounts import Account, LoginRefused
+from geo.accounts import users as accounts
+from geo.accounts.users import Account, LoginRefused
 from web.access import ROLE_LABELS, home_url, is_api_request
 from web.db import get_engine
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 
-from geo import database
+from geo.db import engine as database
 
 
 def get_engine() -> Engine:

@@ -1,13 +1,13 @@
 """Alembic environment: migrations run on the connection psq hands over.
 
-`psq db migrate` (geo/migrations.py) passes a live connection in
+`psq db migrate` (geo/db/migrations.py) passes a live connection in
 ``config.attributes["connection"]``; run by the ``alembic`` command instead, the URL
 comes from DATABASE_URL or the embedded cluster.
 """
 
 from alembic import context
 
-from geo.models import Base
+from geo.db.models import Base
 
 
 def run_migrations(connection) -> None:
@@ -20,7 +20,7 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     run_migrations(connection)
 else:
-    from geo.database import create_engine
+    from geo.db.engine import create_engine
 
     with create_engine().connect() as conn:
         run_migrations(conn)

@@ -1,6 +1,6 @@
 -- The atoms B[g, m] of the mayor's charts: occurrences of a commune per category and
 -- local month, every non-empty category-month, small ones included: the suppression
--- (geo.disclosure) is done in Python, per month. The month total T[m] is the sum of a
+-- (geo.analysis.disclosure) is done in Python, per month. The month total T[m] is the sum of a
 -- month's rows (the same occurrences as commune_cell_months).
 -- :insee text, :first date (a month's first day), :stop date (the first day after the
 -- last month), :tz text

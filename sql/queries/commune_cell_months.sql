@@ -1,7 +1,7 @@
 -- The atoms A[c, m] of the mayor's map: occurrences of a commune per local month and
 -- square cell of :size metres anchored at the Lambert-93 origin (i = floor(x / size),
 -- j = floor(y / size)), every non-empty cell-month, small ones included: the
--- suppression (geo.disclosure) is done in Python, per month. The month total T[m] is
+-- suppression (geo.analysis.disclosure) is done in Python, per month. The month total T[m] is
 -- the sum of a month's rows.
 -- :insee text, :first date (a month's first day), :stop date (the first day after the
 -- last month), :size float, :tz text

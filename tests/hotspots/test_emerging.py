@@ -9,10 +9,10 @@ import pytest
 from esda.getisord import G_Local
 from libpysal.weights import W
 
-from geo.hotspots import CATEGORIES, Grid, HotspotInputError, emerging_hotspots, gistar
-from geo.hotspots.emerging import space_time_z
-from geo.hotspots.neighbourhood import band_kernel
-from geo.hotspots.significance import fdr_bh, two_sided_p
+from geo.analysis.hotspots import CATEGORIES, Grid, HotspotInputError, emerging_hotspots, gistar
+from geo.analysis.hotspots.emerging import space_time_z
+from geo.analysis.hotspots.neighbourhood import band_kernel
+from geo.analysis.hotspots.significance import fdr_bh, two_sided_p
 
 GRID = Grid(0, 0, 9, 9, size=200)
 CENTRE = (4, 4)

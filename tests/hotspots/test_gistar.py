@@ -12,8 +12,8 @@ from scipy import sparse
 from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
 
-from geo.hotspots import Grid, HotspotInputError, gistar, gistar_sparse
-from geo.hotspots.significance import fdr_bh, gi_bin, two_sided_p
+from geo.analysis.hotspots import Grid, HotspotInputError, gistar, gistar_sparse
+from geo.analysis.hotspots.significance import fdr_bh, gi_bin, two_sided_p
 
 TOLERANCE = 1e-9
 

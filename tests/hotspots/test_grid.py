@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from shapely import MultiPolygon, Polygon, box
 
-from geo.hotspots import Grid, HotspotInputError, count_points, grid_frame, scope_mask
+from geo.analysis.hotspots import Grid, HotspotInputError, count_points, grid_frame, scope_mask
 
 
 def test_cell_ids_are_anchored_at_the_origin_whatever_the_block():

@@ -9,12 +9,19 @@ import numpy as np
 import pytest
 import shapely
 from esda.getisord import G_Local
-from libpysal.weights import W, DistanceBand, Rook
+from libpysal.weights import DistanceBand, Rook, W
 from shapely import MultiPolygon, Point, Polygon, box
 
-from geo.hotspots import HotspotInputError
-from geo.hotspots.hexgrid import (
-    HexScope, hex_centres, hex_circumradius, hex_counts, hex_gistar, hex_ids, hex_polygons, hex_scope,
+from geo.analysis.hotspots import HotspotInputError
+from geo.analysis.hotspots.hexgrid import (
+    HexScope,
+    hex_centres,
+    hex_circumradius,
+    hex_counts,
+    hex_gistar,
+    hex_ids,
+    hex_polygons,
+    hex_scope,
     hex_weights,
 )
 

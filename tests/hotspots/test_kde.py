@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from geo.hotspots import Grid, HotspotInputError, default_bandwidth, kde_grid, kde_points
-from geo.hotspots.kde import binning_error_bound, quartic
+from geo.analysis.hotspots import Grid, HotspotInputError, default_bandwidth, kde_grid, kde_points
+from geo.analysis.hotspots.kde import binning_error_bound, quartic
 
 
 def random_points(rng, n, low, high):

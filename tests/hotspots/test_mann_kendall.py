@@ -6,7 +6,7 @@ import numpy as np
 import pymannkendall
 import pytest
 
-from geo.hotspots import HotspotInputError, mann_kendall
+from geo.analysis.hotspots import HotspotInputError, mann_kendall
 
 
 def random_series(seed: int) -> np.ndarray:

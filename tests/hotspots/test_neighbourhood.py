@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from geo.hotspots import HotspotInputError
-from geo.hotspots.neighbourhood import band_kernel, cardinality, window_sum
+from geo.analysis.hotspots import HotspotInputError
+from geo.analysis.hotspots.neighbourhood import band_kernel, cardinality, window_sum
 
 
 @pytest.mark.parametrize(("ratio", "cells"), [(0.5, 1), (1.0, 5), (1.5, 9), (2.0, 13), (2.5, 21), (3.2, 37)])

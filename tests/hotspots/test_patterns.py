@@ -5,12 +5,30 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo.hotspots import patterns
-from geo.hotspots.patterns import (
-    CATEGORIES, PRECEDENCE, RULES, classify, classify_cell, final_run, is_consecutive_cold, is_consecutive_hot,
-    is_diminishing_cold, is_diminishing_hot, is_historical_cold, is_historical_hot, is_intensifying_cold,
-    is_intensifying_hot, is_new_cold, is_new_hot, is_oscillating_cold, is_oscillating_hot, is_persistent_cold,
-    is_persistent_hot, is_sporadic_cold, is_sporadic_hot,
+from geo.analysis.hotspots import patterns
+from geo.analysis.hotspots.patterns import (
+    CATEGORIES,
+    PRECEDENCE,
+    RULES,
+    classify,
+    classify_cell,
+    final_run,
+    is_consecutive_cold,
+    is_consecutive_hot,
+    is_diminishing_cold,
+    is_diminishing_hot,
+    is_historical_cold,
+    is_historical_hot,
+    is_intensifying_cold,
+    is_intensifying_hot,
+    is_new_cold,
+    is_new_hot,
+    is_oscillating_cold,
+    is_oscillating_hot,
+    is_persistent_cold,
+    is_persistent_hot,
+    is_sporadic_cold,
+    is_sporadic_hot,
 )
 
 

@@ -16,7 +16,7 @@ depends_on = None
 def upgrade() -> None:
     op.execute(
         """
-        -- Rows come from data/categories.csv (geo/categories.py keeps them in step).
+        -- Rows come from data/categories.csv (geo/problems/categories.py keeps them in step).
         CREATE TABLE category (
             code     text PRIMARY KEY CHECK (code ~ '^[a-z_]+$'),
             label    text NOT NULL,

@@ -2,7 +2,7 @@
 
 A zone belongs to a sector *code* of a CSP (like a chief's scope: sector versions
 change, the code stays). Zones are never deleted: ``deleted_at`` marks a withdrawn
-zone, kept for history. Every write is also in ``audit_log`` (geo/patrol_zones.py).
+zone, kept for history. Every write is also in ``audit_log`` (geo/patrol/zones.py).
 
 Revision ID: 0005
 Revises: 0004

@@ -1,4 +1,4 @@
-/* Occurrences as points from the sector's Mapbox vector tiles (ST_AsMVT, web/api.py).
+/* Occurrences as points from the sector's Mapbox vector tiles (ST_AsMVT, web/api/maps.py).
  *
  * PSQ.occurrenceTiles(group, urlTemplate, colours, minZoom) puts into the Leaflet layer
  * `group` a Leaflet.VectorGrid layer of `urlTemplate` ({z}/{x}/{y}), each point drawn on

@@ -1,0 +1,1 @@
+"""accounts: see DESIGN.md section 2."""

@@ -1,0 +1,283 @@
+"""``psq hotspots``: compute a hotspot run on a scope and a period, and store it.
+
+Methods (DESIGN.md section 5): ``gistar`` (Getis-Ord Gi* with FDR on a grid),
+``kde`` (quartic kernel density), ``dbscan`` (``ST_ClusterDBSCAN`` in PostGIS, with
+the hull of each cluster) and ``emerging`` (the space-time cube of weekly or monthly
+steps and the emerging hot spot categories). Every run is stored with every parameter
+in ``hotspot_run``; its cells (or clusters) in ``hotspot_cell`` (``hotspot_cluster``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from geo.analysis.hotspots import CATEGORIES, Grid, HotspotInputError, count_points, emerging_hotspots, gistar, kde_grid
+from geo.analysis.hotspots.hexgrid import hex_counts, hex_gistar, hex_scope
+from geo.analysis.hotspots.significance import gi_bin, two_sided_p
+from geo.analysis.points import Points, Scope, fetch_points, parse_scope, resolve_category
+from geo.db.bulk import copy_rows
+from geo.settings import LOCAL_TZ
+
+METHODS = ("gistar", "kde", "dbscan", "emerging")
+SIGNIFICANCE = 0.05  # "significant" in the stored cells: FDR-adjusted p at most 5 %
+DEFAULT_CELL = 200.0
+DBSCAN_EPS = 100.0
+DBSCAN_MIN_POINTS = 10
+MIN_STEPS = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class RunRequest:
+    scope: str
+    method: str
+    first: dt.date | None = None
+    last: dt.date | None = None
+    category: str | None = None
+    cell: float = DEFAULT_CELL
+    grid: str = "square"  # or "hex" (Gi* only): hexagons of area cell²
+    band: float | None = None  # metres; default 1.5 x cell (queen neighbours)
+    step: str = "week"
+    lag: int = 1
+    bandwidth: float | None = None
+    eps: float = DBSCAN_EPS
+    min_points: int = DBSCAN_MIN_POINTS
+
+
+@dataclasses.dataclass
+class RunResult:
+    run_id: int
+    method: str
+    scope: str
+    first: dt.date
+    last: dt.date
+    occurrences: int
+    cells: int | None
+    summary: dict
+    warnings: list[str]
+
+    def lines(self) -> list[str]:
+        head = (f"Run {self.run_id}: {self.method} on {self.scope}, {self.first} to {self.last}, "
+                f"{self.occurrences} occurrences" + (f", {self.cells} cells." if self.cells else "."))
+        body = [f"  {name}: {count}" for name, count in self.summary.items()]
+        return [head, *body, *("Warning: " + w for w in self.warnings)]
+
+
+def default_period(request: RunRequest, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The period asked, or by default: the last 104 weeks (emerging) or 365 days, up to yesterday."""
+    last = request.last or (today or dt.date.today()) - dt.timedelta(days=1)
+    if request.first:
+        first = request.first
+    elif request.method == "emerging":
+        first = last - dt.timedelta(days=7 * 104 - 1)
+    else:
+        first = last - dt.timedelta(days=364)
+    if first > last:
+        raise HotspotInputError(f"the period starts ({first}) after it ends ({last})")
+    return first, last
+
+
+def run_hotspots(engine: Engine, request: RunRequest, today: dt.date | None = None) -> RunResult:
+    """Compute and store a run; return its id and summary.
+
+    Raises HotspotInputError with one clear sentence when the statistic is undefined
+    (empty scope, no occurrence, all cells equal, too few time steps...).
+    """
+    if request.method not in METHODS:
+        raise HotspotInputError(f"unknown method '{request.method}': choose one of {', '.join(METHODS)}")
+    if request.grid not in ("square", "hex"):
+        raise HotspotInputError(f"unknown grid '{request.grid}': choose square or hex")
+    if request.grid == "hex" and request.method != "gistar":
+        raise HotspotInputError("hexagons are available for gistar only; use the square grid for "
+                                f"{request.method}")
+    first, last = default_period(request, today)
+    with engine.begin() as conn:
+        scope = parse_scope(conn, request.scope, last)
+        category = resolve_category(request.category)
+        points = fetch_points(conn, scope, first, last, category)
+        if request.method == "dbscan":
+            stored = _dbscan(conn, scope, first, last, category, request)
+        else:
+            compute = {"gistar": _gistar, "kde": _kde, "emerging": _emerging}[request.method]
+            stored = compute(points, scope, first, last, request)
+        run_id = _store_run(conn, request, scope, first, last, category, points, stored)
+        if stored.cells is not None:
+            _store_cells(conn, run_id, stored.cells)
+        else:
+            _store_clusters(conn, run_id, stored.clusters)
+    return RunResult(run_id, request.method, scope.label, first, last, len(points.x),
+                     None if stored.cells is None else len(stored.cells), stored.summary, list(stored.warnings))
+
+
+@dataclasses.dataclass
+class _Stored:
+    params: dict
+    summary: dict
+    warnings: tuple[str, ...]
+    cells: pd.DataFrame | None = None
+    clusters: list[tuple[int, int, bytes]] | None = None
+
+
+def _grid(scope: Scope, request: RunRequest) -> Grid:
+    grid = Grid.from_polygon(scope.geometry, size=request.cell)
+    if grid.n_cells == 0:
+        raise HotspotInputError(f"the scope {scope.label} holds no {request.cell:g} m cell: choose smaller cells")
+    return grid
+
+
+def _counted(points: Points, grid: Grid, scope: Scope, **steps) -> tuple[np.ndarray, list[str]]:
+    if len(points.x) == 0:
+        raise HotspotInputError(f"no occurrence in {scope.label} over this period and category")
+    counted = count_points(grid, points.x, points.y, **steps)
+    notes = []
+    if counted.outside:
+        notes.append(f"{counted.outside} occurrences lie in edge cells whose centre is outside the scope: not counted")
+    return counted.counts, notes
+
+
+def _gistar(points: Points, scope: Scope, first, last, request: RunRequest) -> _Stored:
+    if request.grid == "hex":
+        return _hex_gistar(points, scope, request)
+    grid = _grid(scope, request)
+    counts, notes = _counted(points, grid, scope)
+    result = gistar(counts, grid, band=request.band)
+    frame = result.to_frame(grid, counts).assign(
+        significant=lambda f: f.p_fdr <= SIGNIFICANCE)
+    summary = {_bin_label(b): int(n) for b, n in sorted(frame.gi_bin.value_counts().items(), reverse=True)}
+    params = {"grid": "square", "cell": request.cell, "band": request.band or 1.5 * request.cell,
+              "fdr": "benjamini-hochberg", "significance": SIGNIFICANCE}
+    return _Stored(params, summary, tuple(notes) + result.warnings, cells=frame)
+
+
+def _hex_gistar(points: Points, scope: Scope, request: RunRequest) -> _Stored:
+    """Gi* on hexagons of area cell², neighbours within one ring (the six touching)."""
+    cells = hex_scope(scope.geometry, request.cell)
+    if len(points.x) == 0:
+        raise HotspotInputError(f"no occurrence in {scope.label} over this period and category")
+    counted = hex_counts(cells, points.x, points.y)
+    result = hex_gistar(cells, counted.counts)
+    frame = pd.DataFrame({"i": cells.q, "j": cells.r, "count": counted.counts, "z": result.z, "p": result.p,
+                          "p_fdr": result.p_fdr, "gi_bin": result.gi_bin})
+    frame["significant"] = frame.p_fdr <= SIGNIFICANCE
+    notes = [f"{counted.outside} occurrences lie in edge hexagons whose centre is outside the scope: not counted"
+             ] if counted.outside else []
+    summary = {_bin_label(b): int(n) for b, n in sorted(frame.gi_bin.value_counts().items(), reverse=True)}
+    params = {"grid": "hex", "cell": request.cell, "rings": 1, "fdr": "benjamini-hochberg",
+              "significance": SIGNIFICANCE}
+    return _Stored(params, summary, tuple(notes) + result.warnings, cells=frame)
+
+
+def _kde(points: Points, scope: Scope, first, last, request: RunRequest) -> _Stored:
+    grid = _grid(scope, request)
+    counts, notes = _counted(points, grid, scope)
+    density = kde_grid(grid, points.x, points.y, bandwidth=request.bandwidth)
+    i, j = grid.ids()
+    frame = pd.DataFrame({"i": i, "j": j, "count": counts[grid.mask], "density": density.density[grid.mask]})
+    summary = {"bandwidth (m)": round(density.bandwidth), "peak density (per km²)": round(float(frame.density.max()), 1)}
+    params = {"cell": request.cell, "bandwidth": density.bandwidth, "kernel": "quartic",
+              "bandwidth_given": request.bandwidth is not None}
+    return _Stored(params, summary, tuple(notes), cells=frame)
+
+
+def _emerging(points: Points, scope: Scope, first, last, request: RunRequest) -> _Stored:
+    grid = _grid(scope, request)
+    starts = step_starts(first, last, request.step)
+    if len(starts) < MIN_STEPS:
+        raise HotspotInputError(
+            f"emerging hotspots need at least {MIN_STEPS} time steps; {first} to {last} holds {len(starts)} "
+            f"{request.step}s: choose a longer period")
+    step_index = np.searchsorted(np.asarray(starts, "datetime64[us]"), points.at, side="right") - 1
+    cube, notes = _counted(points, grid, scope, step_index=step_index, n_steps=len(starts))
+    result = emerging_hotspots(cube, grid, band=request.band, k=request.lag)
+    names = np.array(CATEGORIES)
+    z_final, q_final = result.z[-1], result.p_fdr[-1]
+    i, j = grid.ids()
+    frame = pd.DataFrame({
+        "i": i, "j": j, "count": cube.sum(axis=0)[grid.mask], "z": z_final[grid.mask], "p": two_sided_p(z_final[grid.mask]), "p_fdr": q_final[grid.mask],
+        "gi_bin": gi_bin(z_final, q_final)[grid.mask], "emerging_category": names[result.category[grid.mask]],
+        "trend": result.trend.trend,
+    })
+    frame["significant"] = frame.p_fdr <= SIGNIFICANCE
+    summary = {name: int(n) for name, n in frame.emerging_category.value_counts().items() if name != "no pattern"}
+    summary["no pattern"] = int((frame.emerging_category == "no pattern").sum())
+    params = {"cell": request.cell, "band": request.band or 1.5 * request.cell, "step": request.step,
+              "steps": len(starts), "lag": request.lag, "first_step": starts[0].isoformat(),
+              "significance_of_bins": 0.10, "trend_alpha": 0.05}
+    return _Stored(params, summary, tuple(notes) + result.warnings, cells=frame)
+
+
+def step_starts(first: dt.date, last: dt.date, step: str) -> list[dt.datetime]:
+    """Local start of every step covering [first, last]: ISO weeks (Monday) or months."""
+    if step == "week":
+        start = first - dt.timedelta(days=first.weekday())
+        days = range(0, (last - start).days + 1, 7)
+        return [dt.datetime.combine(start + dt.timedelta(days=d), dt.time()) for d in days]
+    if step == "month":
+        months = pd.period_range(first, last, freq="M")
+        return [p.to_timestamp().to_pydatetime() for p in months]
+    raise HotspotInputError(f"unknown step '{step}': choose week or month")
+
+
+def _dbscan(conn: Connection, scope: Scope, first, last, category, request: RunRequest) -> _Stored:
+    # ORDER BY in the window: DBSCAN gives a border point to the first cluster that
+    # reaches it, so a fixed input order makes the run repeatable.
+    rows = conn.execute(sa.text(
+        "WITH pts AS (SELECT id, geom FROM occurrence WHERE ST_Intersects(geom, ST_GeomFromWKB(:scope, 2154)) "
+        "AND occurred_at >= (CAST(:first AS date)::timestamp AT TIME ZONE :tz) "
+        "AND occurred_at < ((CAST(:last AS date) + 1)::timestamp AT TIME ZONE :tz) "
+        "AND (CAST(:category AS text) IS NULL OR category_code = :category)), "
+        "clustered AS (SELECT geom, ST_ClusterDBSCAN(geom, eps => :eps, minpoints => :minpoints) "
+        "OVER (ORDER BY id) AS cid FROM pts) "
+        "SELECT cid, count(*) AS n, ST_AsBinary(ST_ConvexHull(ST_Collect(geom))) AS hull "
+        "FROM clustered WHERE cid IS NOT NULL GROUP BY cid ORDER BY cid"),
+        {"scope": shapely.to_wkb(scope.geometry), "first": first, "last": last, "tz": LOCAL_TZ,
+         "category": category, "eps": request.eps, "minpoints": request.min_points}).all()
+    clusters = [(int(r.cid) + 1, int(r.n), bytes(r.hull)) for r in rows]
+    summary = {"clusters": len(clusters), "occurrences in clusters": sum(n for _, n, _ in clusters)}
+    params = {"eps": request.eps, "minpoints": request.min_points, "order": "occurrence id"}
+    return _Stored(params, summary, (), clusters=clusters)
+
+
+def _store_run(conn, request, scope, first, last, category, points, stored) -> int:
+    return conn.execute(sa.text(
+        "INSERT INTO hotspot_run (method, scope_kind, scope_ref, scope_geom, period_from, period_to, category_code, "
+        "cell_size, params, occurrences, cells, summary, warnings) VALUES (:method, :kind, :ref, "
+        "ST_GeomFromWKB(:geom, 2154), :first, :last, :category, :cell, CAST(:params AS jsonb), :occurrences, :cells, "
+        "CAST(:summary AS jsonb), :warnings) RETURNING id"),
+        {"method": request.method, "kind": scope.kind, "ref": scope.ref, "geom": shapely.to_wkb(scope.geometry),
+         "first": first, "last": last, "category": category,
+         "cell": None if request.method == "dbscan" else request.cell, "params": json.dumps(stored.params),
+         "occurrences": len(points.x), "cells": None if stored.cells is None else len(stored.cells),
+         "summary": json.dumps(stored.summary, ensure_ascii=False), "warnings": list(stored.warnings)}).scalar_one()
+
+
+CELL_COLUMNS = ["i", "j", "count", "z", "p", "p_fdr", "significant", "gi_bin", "density", "emerging_category", "trend"]
+
+
+def _store_cells(conn, run_id: int, cells: pd.DataFrame) -> None:
+    frame = cells.reindex(columns=CELL_COLUMNS)
+    frame = frame.astype(object).where(frame.notna(), None)
+    copy_rows(conn, "hotspot_cell", ["run_id", *CELL_COLUMNS],
+              ((run_id, *(_plain(v) for v in row)) for row in frame.itertuples(index=False)))
+
+
+def _store_clusters(conn, run_id: int, clusters) -> None:
+    copy_rows(conn, "hotspot_cluster", ["run_id", "cluster_id", "occurrences", "hull"],
+              ((run_id, cid, n, shapely.to_wkb(shapely.set_srid(shapely.from_wkb(hull), 2154), hex=True,
+                                                 include_srid=True)) for cid, n, hull in clusters))
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _bin_label(b: int) -> str:
+    return {3: "hot 99 %", 2: "hot 95 %", 1: "hot 90 %", 0: "not significant",
+            -1: "cold 90 %", -2: "cold 95 %", -3: "cold 99 %"}[int(b)]

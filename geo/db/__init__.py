@@ -1,0 +1,1 @@
+"""db: see DESIGN.md section 2."""

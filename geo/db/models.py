@@ -1,0 +1,422 @@
+"""SQLAlchemy + GeoAlchemy2 models of the schema built by sql/migrations/.
+
+The migrations are the source of truth for the database; these classes mirror them
+for queries and writes in Python (tests/test_schema.py checks that both agree).
+All geometry is Lambert-93, EPSG:2154.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    REAL,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SRID = 2154
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _geometry(kind: str) -> Geometry:
+    # Index names follow the migrations; GeoAlchemy2 must not invent its own.
+    return Geometry(kind, srid=SRID, spatial_index=False)
+
+
+class Departement(Base):
+    __tablename__ = "departement"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(Text)
+    srid: Mapped[int] = mapped_column(Integer, server_default="2154")
+
+
+class Epci(Base):
+    __tablename__ = "epci"
+
+    siren: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(Text)
+
+
+class Commune(Base):
+    __tablename__ = "commune"
+    __table_args__ = (Index("commune_departement_idx", "departement_code"),)
+
+    insee: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    departement_code: Mapped[str] = mapped_column(ForeignKey("departement.code"))
+    epci_siren: Mapped[str | None] = mapped_column(ForeignKey("epci.siren"))
+    population: Mapped[int | None] = mapped_column(Integer)
+    area_km2: Mapped[float] = mapped_column(Float, comment=(
+        "Geodesic area on the GRS80 ellipsoid, not the Lambert-93 planar area (which is off by up to 0.3 %)."))
+    geom = mapped_column(_geometry("MULTIPOLYGON"), nullable=False)
+    town_hall = mapped_column(_geometry("POINT"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Csp(Base):
+    """A circonscription de sécurité publique (or a gendarmerie company)."""
+
+    __tablename__ = "csp"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    departement_code: Mapped[str | None] = mapped_column(ForeignKey("departement.code"))
+    zone: Mapped[str] = mapped_column(Text, server_default="police")
+
+    sectors: Mapped[list["Sector"]] = relationship(back_populates="csp")
+
+
+class Sector(Base):
+    """One version of a secteur de proximité; valid_to is exclusive, NULL = current."""
+
+    __tablename__ = "sector"
+    __table_args__ = (CheckConstraint("valid_to IS NULL OR valid_to > valid_from"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id"))
+    code: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    chief: Mapped[str | None] = mapped_column(Text)
+    geom = mapped_column(_geometry("MULTIPOLYGON"), nullable=False)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(
+        Date, comment="Exclusive end of validity; NULL for the current version.")
+    source: Mapped[str | None] = mapped_column(Text)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    csp: Mapped[Csp] = relationship(back_populates="sectors")
+
+
+class Category(Base):
+    """A kind of recurring problem; rows come from data/categories.csv."""
+
+    __tablename__ = "category"
+    __table_args__ = (
+        CheckConstraint("code ~ '^[a-z_]+$'"),
+        CheckConstraint("colour ~ '^#[0-9a-f]{6}$'"),
+        CheckConstraint("severity > 0"),
+    )
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    label: Mapped[str] = mapped_column(Text)
+    colour: Mapped[str] = mapped_column(Text)
+    severity: Mapped[float] = mapped_column(REAL)
+    aliases: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+
+
+class SectorPart(Base):
+    """A piece of a sector (ST_Subdivide), kept by a trigger, for fast point-in-polygon."""
+
+    __tablename__ = "sector_part"
+    __table_args__ = (Index("sector_part_sector_idx", "sector_id"),)
+
+    sector_id: Mapped[int] = mapped_column(ForeignKey("sector.id", ondelete="CASCADE"), primary_key=True)
+    geom = mapped_column(_geometry("POLYGON"), nullable=False, primary_key=True)
+
+
+class CommunePart(Base):
+    """A piece of a commune (ST_Subdivide), kept by a trigger."""
+
+    __tablename__ = "commune_part"
+    __table_args__ = (Index("commune_part_insee_idx", "insee"),)
+
+    insee: Mapped[str] = mapped_column(ForeignKey("commune.insee", ondelete="CASCADE"), primary_key=True)
+    geom = mapped_column(_geometry("POLYGON"), nullable=False, primary_key=True)
+
+
+class ImportBatch(Base):
+    """One file loaded: what was read, written, already present, rejected."""
+
+    __tablename__ = "import_batch"
+    __table_args__ = (CheckConstraint("kind IN ('occurrences', 'problems')"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    file: Mapped[str | None] = mapped_column(Text)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    rows_read: Mapped[int] = mapped_column(Integer)
+    rows_written: Mapped[int] = mapped_column(Integer)
+    rows_already_present: Mapped[int] = mapped_column(Integer)
+    rows_rejected: Mapped[int] = mapped_column(Integer)
+    rows_outside_sectors: Mapped[int] = mapped_column(Integer)
+
+
+PROBLEM_STATUSES = ("signale", "priorise", "en_traitement", "resolu", "reouvert")
+
+
+class Problem(Base):
+    """A recurring security problem as the GPO sees it."""
+
+    __tablename__ = "problem"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        CheckConstraint("btrim(title) <> ''"),
+        CheckConstraint(f"status IN {PROBLEM_STATUSES}"),
+        Index("problem_sector_idx", "sector_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    external_id: Mapped[str] = mapped_column(Text)
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    geom = mapped_column(_geometry("GEOMETRY"), nullable=False)
+    sector_id: Mapped[int | None] = mapped_column(ForeignKey("sector.id"))
+    commune_insee: Mapped[str | None] = mapped_column(ForeignKey("commune.insee"))
+    csp_id: Mapped[int | None] = mapped_column(ForeignKey("csp.id"))
+    epci_siren: Mapped[str | None] = mapped_column(ForeignKey("epci.siren"))
+    partner: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, server_default="signale")
+    reported_on: Mapped[dt.date] = mapped_column(Date)
+    status_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class ProblemStatusChange(Base):
+    """A dated step of a problem's lifecycle (signalé -> priorisé -> ... -> résolu)."""
+
+    __tablename__ = "problem_status_change"
+    __table_args__ = (Index("problem_status_change_problem_idx", "problem_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"))
+    from_status: Mapped[str | None] = mapped_column(Text)
+    to_status: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+
+
+class Occurrence(Base):
+    """One dated event at a point; hotspots are computed from these.
+
+    References (category, sector, commune...) are plain columns, not foreign keys:
+    only the set-based attribution writes them (see migration 0002).
+    """
+
+    __tablename__ = "occurrence"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="occurrence_source_external_id_key"),
+        Index("occurrence_occurred_at_brin", "occurred_at", postgresql_using="brin"),
+        Index("occurrence_sector_time_idx", "sector_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    external_id: Mapped[str] = mapped_column(Text)
+    category_code: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    geom = mapped_column(_geometry("POINT"), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    problem_id: Mapped[int | None] = mapped_column(Integer)
+    sector_id: Mapped[int | None] = mapped_column(Integer, comment=(
+        "The sector version valid on the local day of the occurrence; NULL: outside every sector (kept, flagged)."))
+    commune_insee: Mapped[str | None] = mapped_column(Text)
+    csp_id: Mapped[int | None] = mapped_column(Integer)
+    epci_siren: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class HotspotRun(Base):
+    """One computation of hotspots: scope, period, category, method and every parameter."""
+
+    __tablename__ = "hotspot_run"
+    __table_args__ = (
+        CheckConstraint("method IN ('gistar', 'kde', 'dbscan', 'emerging')"),
+        CheckConstraint("scope_kind IN ('sector', 'csp', 'commune', 'polygon')"),
+        CheckConstraint("period_to >= period_from"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    method: Mapped[str] = mapped_column(Text)
+    scope_kind: Mapped[str] = mapped_column(Text)
+    scope_ref: Mapped[str] = mapped_column(Text)
+    scope_geom = mapped_column(_geometry("MULTIPOLYGON"), nullable=False)
+    period_from: Mapped[dt.date] = mapped_column(Date)
+    period_to: Mapped[dt.date] = mapped_column(Date, comment="Last day of the period, included.")
+    category_code: Mapped[str | None] = mapped_column(ForeignKey("category.code"))
+    cell_size: Mapped[float | None] = mapped_column(Float)
+    params: Mapped[dict] = mapped_column(JSONB)
+    occurrences: Mapped[int] = mapped_column(Integer)
+    cells: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    warnings: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class HotspotCell(Base):
+    """A grid cell of a run; cell (i, j) spans [i, i + 1) x [j, j + 1) times the cell size."""
+
+    __tablename__ = "hotspot_cell"
+    __table_args__ = (CheckConstraint("gi_bin BETWEEN -3 AND 3"), CheckConstraint("trend BETWEEN -1 AND 1"))
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("hotspot_run.id", ondelete="CASCADE"), primary_key=True)
+    i: Mapped[int] = mapped_column(Integer, primary_key=True)
+    j: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    z: Mapped[float | None] = mapped_column(Float)
+    p: Mapped[float | None] = mapped_column(Float)
+    p_fdr: Mapped[float | None] = mapped_column(Float)
+    significant: Mapped[bool | None] = mapped_column(Boolean)
+    gi_bin: Mapped[int | None] = mapped_column(SmallInteger)
+    density: Mapped[float | None] = mapped_column(Float)
+    emerging_category: Mapped[str | None] = mapped_column(Text)
+    trend: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class HotspotCluster(Base):
+    """A DBSCAN cluster of a run, with the hull of its occurrences."""
+
+    __tablename__ = "hotspot_cluster"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("hotspot_run.id", ondelete="CASCADE"), primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurrences: Mapped[int] = mapped_column(Integer)
+    hull = mapped_column(_geometry("GEOMETRY"), nullable=False)
+
+
+class SectorCell(Base):
+    """A 200 m cell lying wholly inside a sector version (kept by a trigger)."""
+
+    __tablename__ = "sector_cell"
+    __table_args__ = (Index("sector_cell_sector_idx", "sector_id"),)
+
+    i: Mapped[int] = mapped_column(Integer, primary_key=True)
+    j: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sector_id: Mapped[int] = mapped_column(ForeignKey("sector.id", ondelete="CASCADE"), primary_key=True)
+
+
+class CommuneCell(Base):
+    """A 200 m cell lying wholly inside a commune (kept by a trigger)."""
+
+    __tablename__ = "commune_cell"
+    __table_args__ = (Index("commune_cell_insee_idx", "insee"),)
+
+    i: Mapped[int] = mapped_column(Integer, primary_key=True)
+    j: Mapped[int] = mapped_column(Integer, primary_key=True)
+    insee: Mapped[str] = mapped_column(ForeignKey("commune.insee", ondelete="CASCADE"), primary_key=True)
+
+
+USER_ROLES = ("admin", "chef_secteur", "referent", "maire", "partenaire")
+
+
+class AppUser(Base):
+    """A person who signs in to the web app; ``role`` decides what he sees (geo/accounts/users.py)."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint("email = lower(email) AND email LIKE '%_@_%'"),
+        CheckConstraint(f"role IN {USER_ROLES}"),
+        CheckConstraint("failed_logins >= 0"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(Text, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text, comment="argon2id hash (PHC string); never the password.")
+    role: Mapped[str] = mapped_column(Text)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_logins: Mapped[int] = mapped_column(
+        Integer, server_default="0", comment="Failed logins since the last success or the last lockout.")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserSector(Base):
+    """A sector of a chief's scope: a code of a CSP, whatever the sector's versions."""
+
+    __tablename__ = "user_sector"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id"), primary_key=True)
+    sector_code: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class UserCommune(Base):
+    """A mayor's commune."""
+
+    __tablename__ = "user_commune"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    insee: Mapped[str] = mapped_column(ForeignKey("commune.insee"), primary_key=True)
+
+
+class AuditLog(Base):
+    """One account write or login attempt; append-only (a trigger refuses UPDATE and DELETE)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("audit_log_at_brin", "at", postgresql_using="brin"),
+        Index("audit_log_user_idx", "user_id", "at"),
+        Index("audit_log_target_idx", "target", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id"), comment="Who did it; NULL for the command line or an unknown login.")
+    action: Mapped[str] = mapped_column(Text)
+    target: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    ip: Mapped[str | None] = mapped_column(Text)
+
+
+class PatrolZone(Base):
+    """A patrol-focus zone drawn by a chief in a sector (code of a CSP); ``deleted_at``: withdrawn."""
+
+    __tablename__ = "patrol_zone"
+    __table_args__ = (
+        CheckConstraint("ST_IsValid(geom)"),
+        CheckConstraint("btrim(reason) <> ''"),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from"),
+        CheckConstraint("jsonb_typeof(time_slots) = 'array'"),
+        Index("patrol_zone_sector_idx", "csp_id", "sector_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id"))
+    sector_code: Mapped[str] = mapped_column(Text)
+    geom = mapped_column(_geometry("MULTIPOLYGON"), nullable=False)
+    reason: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date, comment="Last day of validity, included; NULL: open-ended.")
+    time_slots: Mapped[list] = mapped_column(JSONB, server_default="[]")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="Withdrawn (soft delete): kept for history.")
+
+
+class PatrolZoneProblem(Base):
+    """A problem a patrol zone targets."""
+
+    __tablename__ = "patrol_zone_problem"
+
+    zone_id: Mapped[int] = mapped_column(ForeignKey("patrol_zone.id", ondelete="CASCADE"), primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"), primary_key=True)

@@ -1,0 +1,1 @@
+"""export: see DESIGN.md section 2."""

@@ -1,0 +1,1 @@
+"""sources: see DESIGN.md section 2."""

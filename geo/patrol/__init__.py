@@ -1,0 +1,1 @@
+"""patrol: see DESIGN.md section 2."""

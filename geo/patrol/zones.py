@@ -1,0 +1,588 @@
+"""Patrol-focus zones: polygons a sector chief draws to concentrate patrols (DESIGN.md sections 1 and 4).
+
+A zone belongs to a sector *code* of a CSP, has a reason, validity dates (both
+included; no end: open-ended), time slots such as ``ven-sam 20:00-02:00`` and linked
+problems. Writes are checked here (no Flask): each refusal is a :class:`ZoneError`
+whose message is one French sentence for the user, and nothing is stored then. Every
+write goes to ``audit_log``. A withdrawn zone is kept (``deleted_at``).
+
+Analysis: :func:`zone_contents` (occurrences by category inside a zone and the
+significant Gi* hot cells of its sector that it covers) and :func:`suggest_zones`
+(candidate polygons: buffered hot cells and DBSCAN cluster hulls).
+
+Examples
+--------
+>>> parse_time_slots("ven-sam 20:00-02:00; lun,mer 08:00-12:00")
+[{'days': ['ven', 'sam'], 'start': '20:00', 'end': '02:00'}, {'days': ['lun', 'mer'], 'start': '08:00', 'end': '12:00'}]
+>>> format_time_slots(parse_time_slots("lun-ven 7h-9h30"))
+'lun-ven 07:00-09:30'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from pyproj import Transformer
+from shapely import geometry as sgeom
+from shapely.validation import explain_validity
+from sqlalchemy.engine import Connection, Engine
+
+from geo.accounts.users import UserScope, audit
+from geo.analysis.hotspots import Grid, count_points, gistar
+from geo.analysis.points import LOCAL_TZ, Scope, fetch_points
+from geo.db.queries import named_query
+from geo.errors import Forbidden, NotFound, PsqError
+from geo.problems.categories import categories
+
+DAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
+#: Share of a zone's area (or m², whichever is larger) that may lie outside the user's sectors.
+OUTSIDE_SHARE = 0.05
+OUTSIDE_M2 = 50.0
+MAX_AREA_M2 = 4_000_000.0
+MIN_AREA_M2 = 100.0
+CELL = 200.0
+SIGNIFICANCE = 0.05
+SUGGESTION_BUFFER = 50.0
+DBSCAN_EPS = 60.0
+DBSCAN_MIN_POINTS = 40
+#: A suggestion needs at least this many occurrences (isolated events can be "significant" Gi* cells).
+MIN_SUGGESTION_OCCURRENCES = 10
+
+_TO_L93 = Transformer.from_crs(4326, 2154, always_xy=True)
+_TO_WGS = Transformer.from_crs(2154, 4326, always_xy=True)
+
+
+# -- errors --------------------------------------------------------------------
+class ZoneError(PsqError, ValueError):
+    """A zone refused; the message is one French sentence for the user (HTTP 400)."""
+
+
+class ZoneForbidden(ZoneError, Forbidden):
+    """The user may not act on this sector (HTTP 403)."""
+
+    status = 403
+
+
+class ZoneNotFound(ZoneError, NotFound):
+    """No such zone, withdrawn, or in a sector the user may not see (HTTP 404)."""
+
+    status = 404
+
+
+@dataclasses.dataclass(frozen=True)
+class Period:
+    """Local days, both included."""
+
+    first: dt.date
+    last: dt.date
+
+    @classmethod
+    def last_days(cls, days: int = 365, today: dt.date | None = None) -> Period:
+        last = (today or dt.date.today()) - dt.timedelta(days=1)
+        return cls(last - dt.timedelta(days=days - 1), last)
+
+
+# -- time slots ----------------------------------------------------------------
+_SLOT = re.compile(r"^\s*(?P<days>[a-zé,\-\s]+?)\s+(?P<start>\d{1,2}(?:[h:]\d{0,2})?)\s*-\s*"
+                   r"(?P<end>\d{1,2}(?:[h:]\d{0,2})?)\s*$")
+_EXAMPLE = "écrivez par exemple « ven-sam 20:00-02:00 » (jours lun, mar, mer, jeu, ven, sam, dim)"
+
+
+def _day(token: str, slot: str) -> int:
+    key = token.strip()[:3]
+    if key not in DAYS:
+        raise ZoneError(f"Créneau « {slot} » : jour « {token.strip()} » inconnu ; {_EXAMPLE}.")
+    return DAYS.index(key)
+
+
+def _days(text: str, slot: str) -> list[str]:
+    found: list[int] = []
+    for part in text.split(","):
+        first, sep, last = part.partition("-")
+        a = _day(first, slot)
+        b = _day(last, slot) if sep else a
+        span = range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)]
+        found.extend(d for d in span if d not in found)
+    return [DAYS[d] for d in found]
+
+
+def _clock(text: str, slot: str) -> str:
+    hours, _, minutes = text.replace("h", ":").partition(":")
+    h, m = int(hours), int(minutes or 0)
+    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
+        raise ZoneError(f"Créneau « {slot} » : l'heure « {text} » n'existe pas ; {_EXAMPLE}.")
+    return f"{h % 24:02d}:{m:02d}"
+
+
+def parse_time_slot(slot: str) -> dict:
+    """One slot ``JOURS HH:MM-HH:MM`` as ``{"days": [...], "start": "HH:MM", "end": "HH:MM"}``.
+
+    An end before the start runs past midnight (``ven 20:00-02:00``).
+
+    >>> parse_time_slot("Vendredi-Dimanche 22h-4h")
+    {'days': ['ven', 'sam', 'dim'], 'start': '22:00', 'end': '04:00'}
+    >>> parse_time_slot("ven 20:00")
+    Traceback (most recent call last):
+    ...
+    geo.patrol.zones.ZoneError: Créneau « ven 20:00 » illisible : écrivez par exemple « ven-sam 20:00-02:00 » (jours lun, mar, mer, jeu, ven, sam, dim).
+    """
+    match = _SLOT.match(slot.lower())
+    if not match:
+        raise ZoneError(f"Créneau « {slot.strip()} » illisible : {_EXAMPLE}.")
+    start, end = _clock(match["start"], slot.strip()), _clock(match["end"], slot.strip())
+    if start == end:
+        raise ZoneError(f"Créneau « {slot.strip()} » : le début et la fin sont à la même heure.")
+    return {"days": _days(match["days"], slot.strip()), "start": start, "end": end}
+
+
+def parse_time_slots(value: str | Iterable | None) -> list[dict]:
+    """Slots from text (separated by ``;`` or new lines) or from a list of texts or dicts."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [s for s in re.split(r"[;\n]", value) if s.strip()]
+    return [parse_time_slot(s if isinstance(s, str) else format_time_slots([s])) for s in value]
+
+
+def _days_text(days: list[str]) -> str:
+    idx = [DAYS.index(d) for d in days]
+    if len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
+        return f"{days[0]}-{days[-1]}"
+    if len(idx) == 2 and idx[1] == idx[0] + 1:
+        return f"{days[0]}-{days[1]}"
+    return ",".join(days)
+
+
+def format_time_slots(slots: list[dict]) -> str:
+    """The text form of stored slots, ``; `` between slots."""
+    try:
+        return "; ".join(f"{_days_text(list(s['days']))} {s['start']}-{s['end']}" for s in slots)
+    except (KeyError, TypeError, ValueError):
+        raise ZoneError(f"Créneau illisible : {_EXAMPLE}.") from None
+
+
+# -- checks ------------------------------------------------------------------
+def _fr_number(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def _area_text(m2: float) -> str:
+    return f"{_fr_number(m2 / 1e6, 2)} km²" if m2 >= 100_000 else f"{_fr_number(m2)} m²"
+
+
+def parse_geometry(value) -> shapely.MultiPolygon:
+    """A GeoJSON geometry (or Feature) in lon/lat, checked, as a MultiPolygon in EPSG:2154."""
+    if isinstance(value, dict) and value.get("type") == "Feature":
+        value = value.get("geometry")
+    try:
+        shape = sgeom.shape(value)
+    except Exception:  # noqa: BLE001 - anything unreadable is refused the same way
+        raise ZoneError("La zone n'est pas une géométrie lisible : dessinez un polygone sur la carte.") from None
+    if shape.geom_type not in ("Polygon", "MultiPolygon") or shape.is_empty:
+        raise ZoneError(f"Une zone de patrouille doit être un polygone, pas un objet de type {shape.geom_type}.")
+    _check_valid(shape)
+    projected = shapely.transform(shape, lambda xy: np.column_stack(_TO_L93.transform(xy[:, 0], xy[:, 1])))
+    return projected if projected.geom_type == "MultiPolygon" else shapely.MultiPolygon([projected])
+
+
+def _check_valid(shape) -> None:
+    if shape.is_valid:
+        return
+    reason = explain_validity(shape)
+    where = re.search(r"\[(-?[\d.]+) (-?[\d.]+)\]", reason)
+    place = f" près du point {float(where[2]):.5f} N, {float(where[1]):.5f} E" if where else ""
+    if "Self-intersection" in reason:
+        raise ZoneError(f"Le contour de la zone se recoupe lui-même{place} : redessinez-la sans croisement.")
+    raise ZoneError(f"Le polygone n'est pas valide{place} ({reason.split('[')[0]}) : redessinez-le.")
+
+
+def _date(value, label: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ZoneError(f"La date {label} « {value} » n'est pas une date valide (format AAAA-MM-JJ).") from None
+
+
+def check_fields(reason, valid_from, valid_to, time_slots) -> dict:
+    """Reason, dates and slots checked; returns them ready to store."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ZoneError("Indiquez le motif de la zone : il est affiché au briefing des patrouilles.")
+    first = _date(valid_from, "de début") or dt.date.today()
+    last = _date(valid_to, "de fin")
+    if last is not None and last < first:
+        raise ZoneError(f"La fin de validité ({last:%d/%m/%Y}) précède le début ({first:%d/%m/%Y}).")
+    return {"reason": reason, "valid_from": first, "valid_to": last, "time_slots": parse_time_slots(time_slots)}
+
+
+def visible_sectors(scope: UserScope) -> list[str] | None:
+    """The sectors a user may see as ``'csp_id:code'`` keys for the queries; None: every sector.
+
+    The queries clip to these keys themselves, so that nothing outside the user's
+    sectors is read even if a caller forgets a check.
+
+    >>> from geo.accounts.users import SectorRef
+    >>> visible_sectors(UserScope("chef_secteur", sectors=(SectorRef(1, "CSP Belfort", "BEL-CENTRE"),)))
+    ['1:BEL-CENTRE']
+    >>> visible_sectors(UserScope("maire", commune_insee="90010")), visible_sectors(UserScope("admin"))
+    ([], None)
+    """
+    return None if scope.sees_everything else [f"{s.csp_id}:{s.code}" for s in scope.sectors]
+
+
+def allowed_area(conn: Connection, scope: UserScope, csp_id: int | None = None, day: dt.date | None = None):
+    """The union of the user's current sectors (in one CSP if given; every sector for admin), EPSG:2154."""
+    found = conn.execute(named_query("patrol_allowed_area"),
+                         {"csp": csp_id, "sectors": visible_sectors(scope), "day": day or dt.date.today()}).scalar()
+    return shapely.from_wkb(bytes(found)) if found is not None else shapely.MultiPolygon()
+
+
+def check_geometry(conn: Connection, scope: UserScope, csp_id: int, geom) -> None:
+    """Not too small nor absurdly large, every part in the user's sectors, the border crossed a little only.
+
+    The tolerance (``OUTSIDE_SHARE`` of the area, or ``OUTSIDE_M2``) is for a border
+    drawn a little outside: it applies to parts that lie in his sectors. A part that
+    does not overlap them at all (a detached square in another sector) is refused
+    whatever its size.
+    """
+    area = geom.area
+    if area < MIN_AREA_M2:
+        raise ZoneError(f"La zone ne couvre que {_area_text(area)} : dessinez au moins {_fr_number(MIN_AREA_M2)} m².")
+    allowed = allowed_area(conn, scope, csp_id)
+    if area > MAX_AREA_M2 or (not allowed.is_empty and area > allowed.area):
+        limit = min(MAX_AREA_M2, allowed.area or MAX_AREA_M2)
+        raise ZoneError(f"La zone couvre {_area_text(area)} : c'est trop pour une zone de patrouille "
+                        f"(au plus {_area_text(limit)}, et jamais plus que vos secteurs).")
+    parts = list(geom.geoms)
+    for number, part in enumerate(parts if len(parts) > 1 else (), start=1):
+        if allowed.is_empty or part.intersection(allowed).area <= 0:
+            raise ZoneError(f"La partie n° {number} de la zone ({_area_text(part.area)}) est entièrement hors de vos "
+                            f"secteurs : dessinez chaque partie d'une zone dans vos secteurs.")
+    outside = geom.difference(allowed).area
+    if outside > max(OUTSIDE_SHARE * area, OUTSIDE_M2):
+        raise ZoneError(f"La zone sort de vos secteurs sur {_area_text(outside)} "
+                        f"({_fr_number(100 * outside / area)} % de sa surface) : dessinez-la dans vos secteurs.")
+
+
+def _sector_access(scope: UserScope, csp_id: int, code: str) -> None:
+    if scope.role not in ("admin", "chef_secteur"):
+        raise ZoneForbidden("Les zones de patrouille sont réservées aux chefs de secteur et aux administrateurs.")
+    if not scope.can_see_sector(csp_id, code):
+        raise ZoneForbidden(f"Vous n'avez pas accès au secteur {code}.")
+
+
+def _check_sector_exists(conn: Connection, csp_id: int, code: str) -> None:
+    found = conn.execute(sa.text("SELECT 1 FROM sector WHERE csp_id = :csp AND code = :code LIMIT 1"),
+                         {"csp": csp_id, "code": code}).first()
+    if found is None:
+        raise ZoneNotFound(f"Aucun secteur {code} dans cette circonscription.")
+
+
+def _check_problems(conn: Connection, csp_id: int, code: str, ids) -> list[int]:
+    try:
+        wanted = sorted({int(i) for i in ids or ()})
+    except (TypeError, ValueError):
+        raise ZoneError("Les problèmes liés doivent être désignés par leur numéro.") from None
+    rows = conn.execute(named_query("patrol_sector_problems"), {"csp": csp_id, "code": code}).all()
+    known = {r.id for r in rows}
+    unknown = [i for i in wanted if i not in known]
+    if unknown:
+        raise ZoneError(f"Le problème n° {unknown[0]} n'est pas un problème du secteur {code}.")
+    return wanted
+
+
+# -- writes --------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Actor:
+    """Who writes: his scope (for the checks), his account id and address (for the audit log)."""
+
+    scope: UserScope
+    user_id: int | None
+    ip: str | None = None
+
+
+def create_zone(engine: Engine, actor: Actor, csp_id: int, sector_code: str, data: dict) -> dict:
+    """Check and store a new zone; return it as :func:`get_zone` does.
+
+    ``data``: ``geometry`` (GeoJSON, lon/lat), ``reason``, ``valid_from``, ``valid_to``,
+    ``time_slots`` (text or list), ``problem_ids``.
+    """
+    _sector_access(actor.scope, csp_id, sector_code)
+    with engine.begin() as conn:
+        _check_sector_exists(conn, csp_id, sector_code)
+        fields = check_fields(data.get("reason"), data.get("valid_from"), data.get("valid_to"), data.get("time_slots"))
+        geom = parse_geometry(data.get("geometry"))
+        check_geometry(conn, actor.scope, csp_id, geom)
+        problems = _check_problems(conn, csp_id, sector_code, data.get("problem_ids"))
+        zone_id = conn.execute(named_query("patrol_zone_insert"), {
+            "csp": csp_id, "code": sector_code, "geom": shapely.to_wkb(geom), "author": actor.user_id,
+            **fields, "time_slots": json.dumps(fields["time_slots"])}).scalar_one()
+        _link_problems(conn, zone_id, problems)
+        audit(conn, "patrol_zone.create", user_id=actor.user_id, target=f"patrol_zone:{zone_id}", ip=actor.ip,
+              details={"sector": sector_code, "csp_id": csp_id, "area_m2": round(geom.area), **_audit_fields(fields),
+                       "problem_ids": problems})
+    return get_zone(engine, actor.scope, zone_id)
+
+
+def update_zone(engine: Engine, actor: Actor, zone_id: int, data: dict) -> dict:
+    """Change a zone's geometry and/or fields (missing keys keep their value)."""
+    current = _zone_for_write(engine, actor, zone_id)
+    merged = {**current, **{k: v for k, v in data.items() if k in _EDITABLE}}
+    with engine.begin() as conn:
+        fields = check_fields(merged["reason"], merged["valid_from"], merged["valid_to"], merged["time_slots"])
+        geom = parse_geometry(merged["geometry"])
+        check_geometry(conn, actor.scope, current["csp_id"], geom)
+        problems = _check_problems(conn, current["csp_id"], current["sector_code"], merged["problem_ids"])
+        conn.execute(named_query("patrol_zone_update"), {
+            "id": zone_id, "geom": shapely.to_wkb(geom), **fields, "time_slots": json.dumps(fields["time_slots"])})
+        conn.execute(sa.text("DELETE FROM patrol_zone_problem WHERE zone_id = :id"), {"id": zone_id})
+        _link_problems(conn, zone_id, problems)
+        audit(conn, "patrol_zone.update", user_id=actor.user_id, target=f"patrol_zone:{zone_id}", ip=actor.ip,
+              details={"changed": sorted(k for k in data if k in _EDITABLE), "area_m2": round(geom.area),
+                       **_audit_fields(fields), "problem_ids": problems})
+    return get_zone(engine, actor.scope, zone_id)
+
+
+def delete_zone(engine: Engine, actor: Actor, zone_id: int) -> dict:
+    """Withdraw a zone (soft delete: kept for history)."""
+    current = _zone_for_write(engine, actor, zone_id)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE patrol_zone SET deleted_at = now(), updated_at = now() WHERE id = :id"),
+                     {"id": zone_id})
+        audit(conn, "patrol_zone.delete", user_id=actor.user_id, target=f"patrol_zone:{zone_id}", ip=actor.ip,
+              details={"sector": current["sector_code"], "reason": current["reason"]})
+    return {"id": zone_id, "deleted": True}
+
+
+_EDITABLE = ("geometry", "reason", "valid_from", "valid_to", "time_slots", "problem_ids")
+
+
+def _audit_fields(fields: dict) -> dict:
+    return {"reason": fields["reason"], "valid_from": fields["valid_from"], "valid_to": fields["valid_to"],
+            "time_slots": fields["time_slots"]}
+
+
+def _link_problems(conn: Connection, zone_id: int, problems: list[int]) -> None:
+    for pid in problems:
+        conn.execute(sa.text("INSERT INTO patrol_zone_problem (zone_id, problem_id) VALUES (:z, :p)"),
+                     {"z": zone_id, "p": pid})
+
+
+def _zone_for_write(engine: Engine, actor: Actor, zone_id: int) -> dict:
+    """The zone if the user may change it. Another sector's zone is not found (404), like an unknown id."""
+    zone = get_zone(engine, actor.scope, zone_id)
+    _sector_access(actor.scope, zone["csp_id"], zone["sector_code"])
+    return zone
+
+
+# -- reads ---------------------------------------------------------------------
+def _zone_dict(row) -> dict:
+    geom = shapely.from_wkb(bytes(row.geom))
+    return {
+        "id": row.id, "csp_id": row.csp_id, "sector_code": row.sector_code, "reason": row.reason,
+        "valid_from": row.valid_from.isoformat(), "valid_to": row.valid_to.isoformat() if row.valid_to else None,
+        "time_slots": row.time_slots, "time_slots_text": format_time_slots(row.time_slots),
+        "problem_ids": list(row.problem_ids or []), "author": row.author, "area_m2": round(geom.area),
+        "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat(),
+        "geometry": shapely.geometry.mapping(to_wgs84(geom)),
+    }
+
+
+def to_wgs84(geom):
+    """A Lambert-93 geometry in lon/lat (GeoJSON order)."""
+    return shapely.transform(geom, lambda xy: np.column_stack(_TO_WGS.transform(xy[:, 0], xy[:, 1])))
+
+
+def get_zone(engine: Engine, scope: UserScope, zone_id: int) -> dict:
+    """A live zone of the user's sectors as a dict (geometry as GeoJSON in lon/lat).
+
+    ZoneNotFound if none, withdrawn, or in a sector the user may not see: the same
+    answer in all three cases, so that an id tells nothing of another sector.
+    """
+    with engine.connect() as conn:
+        row = conn.execute(named_query("patrol_zones"), {
+            "id": zone_id, "csp": None, "code": None, "sectors": visible_sectors(scope)}).first()
+    if row is None:
+        raise ZoneNotFound(f"La zone n° {zone_id} n'existe pas ou a été retirée.")
+    return _zone_dict(row)
+
+
+def list_zones(engine: Engine, scope: UserScope, csp_id: int, sector_code: str) -> list[dict]:
+    """The live zones of a sector the user may see, newest first (none for another sector)."""
+    with engine.connect() as conn:
+        rows = conn.execute(named_query("patrol_zones"), {
+            "id": None, "csp": csp_id, "code": sector_code, "sectors": visible_sectors(scope)}).all()
+    return [_zone_dict(r) for r in rows]
+
+
+def zones_geojson(zones: list[dict]) -> dict:
+    """A FeatureCollection (EPSG:4326) of zones."""
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": z["id"], "geometry": z["geometry"],
+         "properties": {k: v for k, v in z.items() if k != "geometry"}} for z in zones]}
+
+
+def sector_problems(engine: Engine, csp_id: int, sector_code: str) -> list[dict]:
+    """Problems of a sector (any version), for the zone form's checkboxes."""
+    with engine.connect() as conn:
+        rows = conn.execute(named_query("patrol_sector_problems"), {"csp": csp_id, "code": sector_code}).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def sector_geometry(engine: Engine, csp_id: int, sector_code: str, day: dt.date | None = None):
+    """The sector's version valid on a day (default today), EPSG:2154; None if none."""
+    with engine.connect() as conn:
+        found = conn.execute(sa.text(
+            "SELECT ST_AsBinary(geom) FROM sector WHERE csp_id = :csp AND code = :code AND valid_from <= :day "
+            "AND (valid_to IS NULL OR valid_to > :day)"),
+            {"csp": csp_id, "code": sector_code, "day": day or dt.date.today()}).scalar()
+    return None if found is None else shapely.from_wkb(bytes(found))
+
+
+# -- analysis --------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class HotCells:
+    """Significant Gi* hot cells (200 m, FDR) of a sector, one row per cell and category."""
+
+    i: np.ndarray
+    j: np.ndarray
+    z: np.ndarray
+    count: np.ndarray
+    category: np.ndarray
+
+    @classmethod
+    def empty(cls) -> HotCells:
+        return cls(*(np.empty(0, int) for _ in range(4)), np.empty(0, object))
+
+    def squares(self) -> np.ndarray:
+        x0, y0 = self.i * CELL, self.j * CELL
+        return shapely.box(x0, y0, x0 + CELL, y0 + CELL)
+
+    def only(self, keep: np.ndarray) -> HotCells:
+        return HotCells(self.i[keep], self.j[keep], self.z[keep], self.count[keep], self.category[keep])
+
+
+def sector_hot_cells(engine: Engine, csp_id: int, sector_code: str, period: Period) -> HotCells:
+    """Gi* per category on the sector's 200 m grid (queen neighbours, Benjamini-Hochberg FDR at 5 %).
+
+    Per category, because a chief works on problems of one kind: all categories mixed,
+    the background of a town centre hides a dealing point.
+    """
+    area = sector_geometry(engine, csp_id, sector_code, period.last)
+    if area is None:
+        return HotCells.empty()
+    scope = Scope("sector", sector_code, area if area.geom_type == "MultiPolygon" else shapely.MultiPolygon([area]))
+    grid = Grid.from_polygon(scope.geometry, size=CELL)
+    parts = [_category_hot_cells(engine, scope, grid, period, c.code) for c in categories()]
+    return HotCells(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("i", "j", "z", "count", "category")))
+
+
+def _category_hot_cells(engine: Engine, scope: Scope, grid: Grid, period: Period, category: str) -> HotCells:
+    with engine.connect() as conn:
+        points = fetch_points(conn, scope, period.first, period.last, category)
+    if len(points.x) < 2 or grid.n_cells < 2:
+        return HotCells.empty()
+    counts = count_points(grid, points.x, points.y).counts
+    frame = gistar(counts, grid).to_frame(grid, counts)
+    hot = frame[(frame.p_fdr <= SIGNIFICANCE) & (frame.z > 0) & (frame["count"] > 0)]
+    return HotCells(hot.i.to_numpy(), hot.j.to_numpy(), hot.z.to_numpy(), hot["count"].to_numpy(),
+                    np.full(len(hot), category, dtype=object))
+
+
+def zone_contents(engine: Engine, scope: UserScope, zone: dict, period: Period, hot: HotCells | None = None) -> dict:
+    """Occurrences inside a zone and the user's sectors, by category over the period, and the hot cells it covers.
+
+    The query clips the zone to the user's current sectors itself: the part of a zone
+    drawn over a border is never counted, whatever the caller checked. ``hot`` may be
+    given when several zones of one sector are shown (computed once); it holds the
+    hot cells of the zone's sector only.
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(named_query("patrol_zone_contents"), {
+            "id": zone["id"], "sectors": visible_sectors(scope), "day": dt.date.today(), "tz": LOCAL_TZ,
+            "first": period.first, "last": period.last}).all()
+    labels = {c.code: c.label for c in categories()}
+    by_category = [{"code": r.category_code, "label": labels.get(r.category_code, r.category_code), "count": r.n}
+                   for r in rows]
+    hot = hot if hot is not None else sector_hot_cells(engine, zone["csp_id"], zone["sector_code"], period)
+    geom = shapely.transform(sgeom.shape(zone["geometry"]),
+                             lambda xy: np.column_stack(_TO_L93.transform(xy[:, 0], xy[:, 1])))
+    inside = shapely.intersects(hot.squares(), geom) if len(hot.i) else np.zeros(0, bool)
+    cells = [{"i": int(i), "j": int(j), "z": round(float(z), 2), "count": int(n), "category": c,
+              "label": labels.get(c, c)} for i, j, z, n, c in zip(*(getattr(hot.only(inside), f) for f in
+                                                                     ("i", "j", "z", "count", "category")))]
+    return {"period": {"first": period.first.isoformat(), "last": period.last.isoformat()},
+            "total": sum(c["count"] for c in by_category), "by_category": by_category, "hot_cells": cells}
+
+
+def suggest_zones(engine: Engine, csp_id: int, sector_code: str, period: Period,
+                  hot: HotCells | None = None) -> list[dict]:
+    """Candidate zones: buffered unions of the sector's hot cells, and hulls of DBSCAN clusters.
+
+    Each candidate is clipped to the sector and kept if it holds at least
+    ``MIN_SUGGESTION_OCCURRENCES`` and covers between ``MIN_AREA_M2`` and ``MAX_AREA_M2``;
+    hot-cell candidates first (by category), then clusters, largest first. ``hot``: the
+    sector's hot cells when already computed.
+    """
+    sector = sector_geometry(engine, csp_id, sector_code, period.last)
+    if sector is None:
+        return []
+    hot = hot if hot is not None else sector_hot_cells(engine, csp_id, sector_code, period)
+    found = _hot_suggestions(hot, sector) + _cluster_suggestions(engine, sector, period)
+    return [{"n": n, **s} for n, s in enumerate(found, start=1)]
+
+
+def _candidate(kind: str, label: str, geom, sector, weight: int) -> dict | None:
+    clipped = shapely.make_valid(geom.intersection(sector))
+    clipped = shapely.MultiPolygon([g for g in getattr(clipped, "geoms", [clipped]) if g.geom_type == "Polygon"])
+    if weight < MIN_SUGGESTION_OCCURRENCES or not (MIN_AREA_M2 <= clipped.area <= MAX_AREA_M2):
+        return None
+    simple = clipped.simplify(2.0)
+    return {"kind": kind, "label": label, "occurrences": weight, "area_m2": round(simple.area),
+            "geometry": shapely.geometry.mapping(to_wgs84(simple.buffer(0)))}
+
+
+def _hot_suggestions(hot: HotCells, sector) -> list[dict]:
+    labels = {c.code: c.label for c in categories()}
+    out = []
+    for category in dict.fromkeys(hot.category):
+        cells = hot.only(hot.category == category)
+        merged = shapely.unary_union(shapely.buffer(cells.squares(), SUGGESTION_BUFFER, join_style="mitre"))
+        for part in sorted(getattr(merged, "geoms", [merged]), key=lambda g: -g.area):
+            inside = shapely.intersects(cells.squares(), part)
+            label = (f"{labels.get(category, category)} : {int(inside.sum())} maille(s) chaude(s) "
+                     f"Gi* (200 m, FDR 5 %)")
+            out.append(_candidate("gistar", label, part, sector, int(cells.count[inside].sum())))
+    return [c for c in out if c]
+
+
+def _cluster_suggestions(engine: Engine, sector, period: Period) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(named_query("patrol_zone_clusters"), {
+            "scope": shapely.to_wkb(sector), "tz": LOCAL_TZ, "first": period.first, "last": period.last,
+            "eps": DBSCAN_EPS, "minpoints": DBSCAN_MIN_POINTS}).all()
+    out = []
+    for r in rows:
+        hull = shapely.from_wkb(bytes(r.hull)).buffer(SUGGESTION_BUFFER)
+        label = f"Regroupement DBSCAN de {r.n} faits (rayon {DBSCAN_EPS:g} m)"
+        out.append(_candidate("dbscan", label, hull, sector, int(r.n)))
+    return [c for c in out if c]
+
+
+__all__ = [
+    "DAYS", "Actor", "HotCells", "Period", "ZoneError", "ZoneForbidden", "ZoneNotFound", "allowed_area",
+    "check_fields", "check_geometry", "create_zone", "delete_zone", "format_time_slots", "get_zone", "list_zones",
+    "parse_geometry", "parse_time_slot", "parse_time_slots", "sector_geometry", "sector_hot_cells",
+    "sector_problems", "suggest_zones", "to_wgs84", "update_zone", "visible_sectors", "zone_contents", "zones_geojson",
+]

@@ -1,0 +1,1 @@
+"""problems: see DESIGN.md section 2."""

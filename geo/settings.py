@@ -1,0 +1,33 @@
+"""The constants every package of geo/ shares (DESIGN.md sections 4 and 5).
+
+One place for what would otherwise be written again in each module: where the
+project's files are, the storage projection, the local time zone, the grid and the
+clustering defaults, the tolerances of the loaders.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The clone's root: sql/, data/, web/static/ are found from here.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = PROJECT_ROOT / "sql"
+DATA_DIR = PROJECT_ROOT / "data"
+
+#: Every geometry is stored in Lambert-93 (metres), metropolitan France and Corsica.
+SRID = 2154
+#: Days are local days: periods, months and weeks are those of Paris.
+LOCAL_TZ = "Europe/Paris"
+#: Side of a grid cell in metres, cells anchored at the Lambert-93 origin (i = floor(x / size)).
+CELL_SIZE_M = 200.0
+#: ST_ClusterDBSCAN defaults: neighbourhood radius (metres) and smallest cluster.
+DBSCAN_EPS_M = 100.0
+DBSCAN_MIN_POINTS = 10
+#: Smallest count of a figure a mayor sees (statistical confidentiality).
+MIN_PUBLISHED_COUNT = 3
+#: Two versions of a sector are the same when they have the same name and every point
+#: of each boundary lies within this distance of the other (Hausdorff distance, metres).
+#: Rounding lon/lat to 6 or 7 decimals moves a vertex by 10 cm or 1 cm, a reprojection by
+#: millimetres; an area tolerance cannot tell that from a change (a 30 km outline moved
+#: by half a centimetre changes the area by 150 m²), a distance can.
+SAME_BOUNDARY_M = 0.5

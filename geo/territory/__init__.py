@@ -1,0 +1,1 @@
+"""territory: see DESIGN.md section 2."""

@@ -1,0 +1,1 @@
+"""The JSON and tile endpoints behind the pages."""

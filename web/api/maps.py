@@ -1,0 +1,91 @@
+"""JSON and vector-tile endpoints under ``/api/``, for the map scripts.
+
+Every endpoint needs a login (``web.access.login_gate``: 401 when anonymous), checks
+the role and the sector scope on the server (403 JSON) and answers a bad parameter
+with 400 JSON and a French message. Occurrences leave the server aggregated (200 m
+cells) or as vector tiles carrying their category and month only.
+
+- ``GET /api/secteurs/<csp>/<code>/cellules?bbox=lon0,lat0,lon1,lat1&du=&au=&categorie=``
+- ``GET /api/secteurs/<csp>/<code>/tuiles/<z>/<x>/<y>.mvt?du=&au=&categorie=``
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from geo.db.queries import named_query
+from web.access import roles_required
+from web.db import get_engine
+from web.pages.sector import CELL, SECTOR_ROLES, find_sector, read_filters
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+MAX_ZOOM = 22
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
+    """``lon0,lat0,lon1,lat1`` in degrees (EPSG:4326); aborts with 400 and a French message otherwise.
+
+    Examples
+    --------
+    >>> parse_bbox("6.8,47.6,6.9,47.7")
+    (6.8, 47.6, 6.9, 47.7)
+    """
+    if not text:
+        abort(400, description="Le paramètre bbox est obligatoire : bbox=lon0,lat0,lon1,lat1 (degrés).")
+    parts = text.split(",")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(parts) != 4 or len(values) != 4 or not all(math.isfinite(v) for v in values):
+        abort(400, description=f"bbox « {text} » : attendu quatre nombres lon0,lat0,lon1,lat1 (degrés).")
+    lon0, lat0, lon1, lat1 = values
+    if not (-180 <= lon0 < lon1 <= 180 and -90 <= lat0 < lat1 <= 90):
+        abort(400, description=f"bbox « {text} » : longitudes entre -180 et 180, latitudes entre -90 et 90, "
+                               "et le coin sud-ouest avant le coin nord-est.")
+    return values
+
+
+def _check_tile(z: int, x: int, y: int) -> None:
+    if not 0 <= z <= MAX_ZOOM or not (0 <= x < 2 ** z and 0 <= y < 2 ** z):
+        abort(400, description=f"Tuile {z}/{x}/{y} inexistante (zoom de 0 à {MAX_ZOOM}, x et y de 0 à 2^z - 1).")
+
+
+@bp.route("/secteurs/<csp>/<code>/cellules")
+@roles_required(*SECTOR_ROLES)
+def sector_cells(csp: str, code: str):
+    """GeoJSON of the 200 m cells holding occurrences, inside the sector and the bbox."""
+    filters = read_filters(request.args)
+    sector = find_sector(csp, code, filters.last)
+    bbox = parse_bbox(request.args.get("bbox"))  # after the scope check: a refused user learns nothing
+    with get_engine().connect() as conn:
+        body = conn.execute(named_query("sector_cells"), {
+            "sector_id": sector.id, "lon0": bbox[0], "lat0": bbox[1], "lon1": bbox[2], "lat1": bbox[3],
+            "first": filters.first, "last": filters.last, "category": filters.category, "cell": CELL}).scalar()
+    # The FeatureCollection is built by PostGIS as text: no re-encoding in Python.
+    return Response(body, mimetype="application/geo+json", headers={"Cache-Control": "private, max-age=60"})
+
+
+@bp.route("/secteurs/<csp>/<code>/tuiles/<int:z>/<int:x>/<int:y>.mvt")
+@roles_required(*SECTOR_ROLES)
+def sector_tile(csp: str, code: str, z: int, x: int, y: int):
+    """One Mapbox vector tile of the sector's occurrences (layer ``occurrences``: category, month)."""
+    _check_tile(z, x, y)
+    filters = read_filters(request.args)
+    sector = find_sector(csp, code, filters.last)
+    with get_engine().connect() as conn:
+        tile = conn.execute(named_query("sector_tile"), {
+            "sector_id": sector.id, "z": z, "x": x, "y": y, "first": filters.first, "last": filters.last,
+            "category": filters.category}).scalar()
+    return Response(bytes(tile or b""), mimetype=MVT_TYPE, headers={"Cache-Control": "private, max-age=60"})
+
+
+@bp.errorhandler(400)
+@bp.errorhandler(404)
+def json_error(error):
+    """Errors of the API in JSON (the pages' handlers answer HTML)."""
+    return jsonify(error=error.description), error.code

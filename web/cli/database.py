@@ -1,0 +1,78 @@
+"""``psq db``: the database (the embedded cluster under .psq/ unless DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from geo.db import engine as database
+from geo.db.cluster import EmbeddedCluster
+from web.cli.common import engine, user_errors
+
+
+# -- database ----------------------------------------------------------------
+@click.group()
+def db():
+    """Manage the database (the embedded cluster under .psq/ unless DATABASE_URL is set)."""
+
+
+@db.command("start")
+@user_errors
+def db_start():
+    """Start the embedded PostgreSQL + PostGIS cluster (initialising it the first time)."""
+    if database.external_url():
+        click.echo("DATABASE_URL is set: psq uses that server and starts nothing.")
+        return
+    cluster = EmbeddedCluster.for_project()
+    cluster.start()
+    status = cluster.status()
+    click.echo(f"Database running on 127.0.0.1:{status.port} (data in {status.data_dir}).")
+
+
+@db.command("stop")
+@user_errors
+def db_stop():
+    """Stop the embedded cluster."""
+    if database.external_url():
+        click.echo("DATABASE_URL is set: psq did not start that server and will not stop it.")
+        return
+    stopped = EmbeddedCluster.for_project().stop()
+    click.echo("Database stopped." if stopped else "Database was not running.")
+
+
+@db.command("status")
+@user_errors
+def db_status():
+    """Say whether the database is running, where, and its schema revision."""
+    from geo.db.migrations import current_revision, head_revision
+
+    if database.external_url():
+        click.echo("Using DATABASE_URL.")
+        url = database.external_url()
+    else:
+        status = EmbeddedCluster.for_project().status()
+        click.echo(f"Embedded cluster: {'running on 127.0.0.1:' + str(status.port) if status.running else 'stopped'}"
+                   f"; data in {status.data_dir}; log {status.log_file}.")
+        if not status.running:
+            sys.exit(3)
+        url = status.url
+    revision = current_revision(database.create_engine(url))
+    click.echo(f"Schema revision {revision or 'none'} (newest: {head_revision()}).")
+
+
+@db.command("url")
+@user_errors
+def db_url():
+    """Print the SQLAlchemy URL of the database (starting the embedded cluster if needed)."""
+    click.echo(database.database_url())
+
+
+@db.command("migrate")
+@user_errors
+def db_migrate():
+    """Apply the schema migrations (idempotent)."""
+    from geo.db.migrations import migrate
+
+    before, after = migrate(engine())
+    click.echo(f"Schema at revision {after}" + (" (already up to date)." if before == after else f" (was {before})."))

@@ -1,0 +1,90 @@
+"""``psq user``: create and list the accounts of the web app."""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from geo.accounts.users import ROLES, AccountError
+from web.cli.common import engine, user_errors
+
+
+def account_errors(command):
+    """``psq``'s user errors, plus refused accounts: one sentence on stderr, exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return user_errors(command)(*args, **kwargs)
+        except AccountError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _engine():
+    return engine()
+
+
+@click.group("user")
+def users():
+    """Manage the accounts of the web app."""
+
+
+@users.command("add")
+@click.argument("email")
+@click.option("--role", required=True, metavar="ROLE",
+              help=f"One of {', '.join(ROLES)}: admin and referent see everything, chef_secteur his sectors, "
+                   "maire his commune.")
+@click.option("--password", help="At least 12 characters (default: a random one, printed once).")
+@click.option("--sector", "sectors", multiple=True, metavar="CODE",
+              help="Code of a sector of a chef_secteur. Repeatable.")
+@click.option("--csp", help="CSP of those sector codes (needed only when a code exists in several CSPs).")
+@click.option("--commune", metavar="INSEE", help="INSEE code of a maire's commune.")
+@click.option("--name", "display_name", help="Name shown in the app, e.g. \"Claire Martin\".")
+@account_errors
+def add_user(email, role, password, sectors, csp, commune, display_name):
+    """Create a user of the web app with his role and scope."""
+    from geo.accounts.users import create_user
+
+    new = create_user(_engine(), email, role, password, sectors=sectors, csp=csp, commune=commune,
+                      display_name=display_name)
+    user = new.user
+    click.echo(f"User {user.email} created ({user.role}{_scope_text(user.scope)}).")
+    if new.password:
+        click.echo(f"Password: {new.password}")
+        click.echo("It is shown only this once: give it to the user, who should keep it safe.", err=True)
+
+
+@users.command("list")
+@account_errors
+def list_users_command():
+    """List the users with their role, scope and last login."""
+    from geo.accounts.users import list_users
+
+    accounts = list_users(_engine())
+    if not accounts:
+        click.echo("No user yet: create one with `psq user add EMAIL --role admin`.")
+        return
+    rows = [(a.email, a.role, a.display_name or "", _scope_text(a.scope).removeprefix(", ") or "-",
+             "active" if a.active else "inactive",
+             a.last_login_at.astimezone().strftime("%Y-%m-%d %H:%M") if a.last_login_at else "never")
+            for a in accounts]
+    header = ("email", "role", "name", "scope", "state", "last login")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def _scope_text(scope) -> str:
+    if scope.sectors:
+        by_csp: dict[str, list[str]] = {}
+        for ref in scope.sectors:
+            by_csp.setdefault(ref.csp_name, []).append(ref.code)
+        return ", " + "; ".join(f"{csp}: {' '.join(codes)}" for csp, codes in by_csp.items())
+    if scope.commune_insee:
+        return f", commune {scope.commune_insee}"
+    return ""

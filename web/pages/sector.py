@@ -1,0 +1,429 @@
+"""The sector chief's page: ``GET /secteur/<csp>/<code>``.
+
+A map of one sector (its limit, the communes as background, its problems, its
+occurrences as 200 m cell counts loaded for the view, and the hotspot statistics
+computed on the fly) with a side panel (figures by category, the list of problems).
+Statistics are computed for each view and never stored in the database (Gi* and the
+density take milliseconds on a sector, the emerging categories well under a second);
+the app process keeps the latest ones in memory for identical views until occurrences
+are added (``cached_analysis``).
+
+The helpers that read the period, the category and the sector of a request are
+shared with the JSON endpoints of web/api/maps.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+from collections import OrderedDict
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from shapely import wkb
+from werkzeug.datastructures import MultiDict
+
+from geo.analysis.hotspots import (
+    CATEGORIES,
+    Grid,
+    HotspotInputError,
+    count_points,
+    emerging_hotspots,
+    gistar,
+    grid_frame,
+    kde_grid,
+)
+from geo.analysis.points import Points, Scope, fetch_points
+from geo.analysis.runs import step_starts
+from geo.db.queries import named_query
+from geo.patrol import zones as pz
+from geo.problems.categories import categories, resolve
+from geo.problems.status import LABELS as STATUS_LABELS
+from geo.territory.lookup import communes_around
+from layers.base_map import base_map
+from layers.hotspot_layers import (
+    EMERGING_STYLE,
+    GI_BIN_STYLE,
+    cluster_layer,
+    density_layer,
+    emerging_layer,
+    gistar_layer,
+)
+from layers.legend import Legend
+from layers.problem_layers import GridCounts, OccurrenceTiles, category_style, grid_legend_entries, problem_layer
+from layers.territory import commune_layer, sector_layer
+from layers.zone_layers import draw_control, zone_group
+from web.access import current_scope, require_sector, roles_required
+from web.db import get_engine
+from web.map_parts import render_map
+from web.pages.zones import ZONE_ROLES, editor_config
+
+bp = Blueprint("sector_pages", __name__)
+
+#: Who may open a sector page (a chief: only his own sectors).
+SECTOR_ROLES = ("admin", "referent", "chef_secteur")
+CELL = 200.0
+EMERGING_WEEKS = 104
+DBSCAN_EPS, DBSCAN_MIN_POINTS = 100.0, 10
+# DBSCAN's cost grows with the neighbours of each point: 100,000 points in a city centre
+# take seconds. Past this many points the page gives a note instead (a category or a
+# shorter period brings it back).
+DBSCAN_MAX_POINTS = 20_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Filters:
+    """The period (local days, both included) and the category (code, or None for all) of a view."""
+
+    first: dt.date
+    last: dt.date
+    category: str | None
+
+    def query(self) -> dict[str, str]:
+        """The filters as query-string parameters (``du``, ``au``, ``categorie``)."""
+        args = {"du": self.first.isoformat(), "au": self.last.isoformat()}
+        if self.category:
+            args["categorie"] = self.category
+        return args
+
+
+@dataclasses.dataclass(frozen=True)
+class Sector:
+    """One version of a sector: ids, names and its geometry in EPSG:2154."""
+
+    id: int
+    csp_id: int
+    csp_name: str
+    code: str
+    name: str
+    geometry: shapely.MultiPolygon
+
+    def frame(self) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame({"code": [self.code], "name": [self.name]}, geometry=[self.geometry], crs=2154)
+
+
+def _date_arg(args: MultiDict, key: str, default: dt.date) -> dt.date:
+    text = (args.get(key) or "").strip()
+    if not text:
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        abort(400, description=f"La date « {text} » n'est pas une date valide (format attendu : AAAA-MM-JJ).")
+
+
+def read_filters(args: MultiDict, today: dt.date | None = None) -> Filters:
+    """The filters of a request: ``du`` and ``au`` (default: the last 12 months up to today), ``categorie``.
+
+    Aborts with 400 and a French message on a malformed date, a period that ends
+    before it starts, or an unknown category.
+    """
+    today = today or dt.date.today()
+    last = _date_arg(args, "au", today)
+    first = _date_arg(args, "du", last - dt.timedelta(days=364))
+    if first > last:
+        abort(400, description=f"La période commence le {first:%d/%m/%Y}, après sa fin le {last:%d/%m/%Y}.")
+    text = (args.get("categorie") or "").strip()
+    category = resolve(text) if text else None
+    if text and category is None:
+        abort(400, description=f"Catégorie inconnue : « {text} ».")
+    return Filters(first, last, category)
+
+
+def find_sector(csp: str, code: str, day: dt.date) -> Sector:
+    """The version of a sector valid on ``day``, after checking that the user may see it (403, else 404)."""
+    with get_engine().connect() as conn:
+        csp_id = conn.execute(named_query("csp_id_by_name"), {"csp": csp}).scalar()
+        # An unknown CSP is checked as an id no one has: a chief gets 403, not a hint.
+        require_sector(csp_id if csp_id is not None else -1, code)
+        row = conn.execute(named_query("sector_version"), {"csp": csp, "code": code, "day": day}).mappings().first()
+    if row is None:
+        abort(404, description=f"Le secteur {code} de la circonscription « {csp} » n'existait pas le {day:%d/%m/%Y}.")
+    geometry = wkb.loads(bytes(row["geom"]))
+    if geometry.geom_type != "MultiPolygon":
+        geometry = shapely.MultiPolygon([geometry])
+    return Sector(row["id"], row["csp_id"], row["csp_name"], row["code"], row["name"], geometry)
+
+
+# -- statistics of the view, computed on the fly ------------------------------------------
+
+
+class TooManyPoints(HotspotInputError):
+    """A statistic that the page does not compute on so many points (its message is in French)."""
+
+    @property
+    def user_message(self) -> str:
+        return str(self)
+
+
+@dataclasses.dataclass
+class Analysis:
+    """The layers' data (GeoDataFrames in EPSG:2154, None when not computable) and French notes."""
+
+    gistar: gpd.GeoDataFrame | None = None
+    density: gpd.GeoDataFrame | None = None
+    clusters: gpd.GeoDataFrame | None = None
+    emerging: gpd.GeoDataFrame | None = None
+    notes: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _with_cells(frame, size: float = CELL) -> gpd.GeoDataFrame:
+    """The rows of a grid frame (``i``, ``j``) with their square as geometry."""
+    boxes = shapely.box(frame.i * size, frame.j * size, (frame.i + 1) * size, (frame.j + 1) * size)
+    return gpd.GeoDataFrame(frame, geometry=boxes, crs=2154)
+
+
+def _subset(points: Points, first: dt.date, last: dt.date) -> Points:
+    at = points.at
+    keep = (at >= np.datetime64(first, "us")) & (at < np.datetime64(last + dt.timedelta(days=1), "us"))
+    return points.where(keep)
+
+
+def _gistar_cells(points: Points, grid: Grid) -> gpd.GeoDataFrame:
+    counts = count_points(grid, points.x, points.y).counts
+    return _with_cells(gistar(counts, grid).to_frame(grid, counts))
+
+
+def _density_cells(points: Points, grid: Grid) -> gpd.GeoDataFrame:
+    if len(points.x) == 0:
+        raise HotspotInputError("there is no occurrence to estimate a density from")
+    density = kde_grid(grid, points.x, points.y).density
+    return _with_cells(grid_frame(grid, density=density))
+
+
+def _emerging_cells(points: Points, grid: Grid, last: dt.date, per_category: bool) -> gpd.GeoDataFrame:
+    """The emerging class of each cell over the 104 weeks up to ``last``.
+
+    With ``per_category`` (the view of all categories) each category gets its own cube
+    and only the cells with a trend are kept, labelled with their category: summed
+    together, the categories drown each other's recurring places in the background.
+    """
+    starts = step_starts(last - dt.timedelta(days=7 * EMERGING_WEEKS - 1), last, "week")
+    window = _subset(points, starts[0].date(), last)
+    if len(window.x) == 0:
+        raise HotspotInputError("no occurrence falls in the study area during the period")
+    if not per_category:
+        return _emerging_cube_cells(window, grid, starts)
+    labels = {c.code: c.label for c in categories()}
+    frames = []
+    for code in dict.fromkeys(window.category):
+        cells = _emerging_cube_cells(window.where(window.category == code), grid, starts)
+        cells = cells[cells.emerging_category.isin(EMERGING_STYLE)]
+        frames.append(cells.assign(category=labels.get(code, code)))
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=2154)
+
+
+def _emerging_cube_cells(window: Points, grid: Grid, starts) -> gpd.GeoDataFrame:
+    steps = np.searchsorted(np.asarray(starts, "datetime64[us]"), window.at, side="right") - 1
+    cube = count_points(grid, window.x, window.y, step_index=steps, n_steps=len(starts)).counts
+    result = emerging_hotspots(cube, grid)
+    names = np.array(CATEGORIES + ("outside",))
+    return _with_cells(grid_frame(grid, emerging_category=names[result.category], count=cube.sum(axis=0)))
+
+
+def _thousands(n: int) -> str:
+    """``12345`` -> ``"12 345"`` (French thousands, narrow no-break space)."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def _clusters(sector: Sector, filters: Filters, n_points: int) -> gpd.GeoDataFrame:
+    if n_points > DBSCAN_MAX_POINTS:
+        raise TooManyPoints(f"{_thousands(n_points)} faits sur la période : trop pour calculer les agrégats sur "
+                            f"la page (au plus {_thousands(DBSCAN_MAX_POINTS)}). Choisissez une catégorie ou une "
+                            "période plus courte.")
+    with get_engine().connect() as conn:
+        rows = conn.execute(named_query("sector_clusters"), {
+            "sector_id": sector.id, "first": filters.first, "last": filters.last, "category": filters.category,
+            "eps": DBSCAN_EPS, "minpoints": DBSCAN_MIN_POINTS}).all()
+    return gpd.GeoDataFrame({"cluster_id": [r.cluster_id for r in rows], "occurrences": [r.occurrences for r in rows]},
+                            geometry=[wkb.loads(bytes(r.hull)) for r in rows], crs=2154)
+
+
+def analyse(sector: Sector, filters: Filters) -> Analysis:
+    """Gi*, density, DBSCAN clusters and emerging categories of a sector for the view's filters.
+
+    A statistic that cannot be computed (no occurrence, counts all equal...) leaves its
+    layer out and gives a French note instead.
+    """
+    scope = Scope("sector", sector.code, sector.geometry)
+    emerging_first = filters.last - dt.timedelta(days=7 * EMERGING_WEEKS + 6)
+    with get_engine().connect() as conn:
+        points = fetch_points(conn, scope, min(filters.first, emerging_first), filters.last, filters.category)
+    period = _subset(points, filters.first, filters.last)
+    grid = Grid.from_polygon(sector.geometry, size=CELL)
+    analysis = Analysis()
+    jobs = {"gistar": lambda: _gistar_cells(period, grid), "density": lambda: _density_cells(period, grid),
+            "clusters": lambda: _clusters(sector, filters, len(period.x)),
+            "emerging": lambda: _emerging_cells(points, grid, filters.last, filters.category is None)}
+    for key, job in jobs.items():
+        try:
+            setattr(analysis, key, job())
+        except HotspotInputError as error:
+            analysis.notes[key] = error.user_message
+    return analysis
+
+
+def recurring_summary(cells: gpd.GeoDataFrame | None) -> list[dict]:
+    """The side panel's list of recurring issues: per category (if analysed apart) and trend, the cells.
+
+    Hot trends first, in the order of the legend; each entry: ``category`` (or None),
+    ``trend`` (French label), ``colour``, ``cells``.
+    """
+    if cells is None:
+        return []
+    shown = cells[cells.emerging_category.isin(EMERGING_STYLE)]
+    if "category" not in shown:
+        shown = shown.assign(category="")
+    order = list(EMERGING_STYLE)
+    rows = []
+    for (category, trend), n in shown.groupby(["category", "emerging_category"]).size().items():
+        colour, label = EMERGING_STYLE[trend]
+        rows.append({"category": category or None, "trend": label, "colour": colour, "cells": int(n),
+                     "rank": order.index(trend)})
+    return sorted(rows, key=lambda r: (r["rank"], r["category"] or ""))
+
+
+#: Analyses kept per app process, newest last (a sector's grid: a few hundred kB each).
+ANALYSIS_CACHE_SIZE = 64
+
+
+def cached_analysis(sector: Sector, filters: Filters) -> Analysis:
+    """:func:`analyse`, kept in memory for identical views until the occurrences change.
+
+    Occurrences are only ever added (imports skip what is already present), so the
+    newest occurrence id in the key makes every entry stale at the next load. Many users
+    open the same default view of a sector; under load each would otherwise recompute
+    the same statistics (bench/load.py).
+    """
+    with get_engine().connect() as conn:
+        version = conn.execute(sa.text("SELECT max(id) FROM occurrence")).scalar()
+    cache = current_app.extensions.setdefault("psq_analyses", {"lock": threading.Lock(), "entries": OrderedDict()})
+    key = (sector.id, filters, version)
+    with cache["lock"]:
+        if key in cache["entries"]:
+            cache["entries"].move_to_end(key)
+            return cache["entries"][key]
+    analysis = analyse(sector, filters)
+    with cache["lock"]:
+        cache["entries"][key] = analysis
+        while len(cache["entries"]) > ANALYSIS_CACHE_SIZE:
+            cache["entries"].popitem(last=False)
+    return analysis
+
+
+# -- the map ---------------------------------------------------------------------------
+
+
+def _problems(sector: Sector, filters: Filters) -> list[dict]:
+    with get_engine().connect() as conn:
+        rows = conn.execute(named_query("sector_problems"), {
+            "sector_id": sector.id, "day": filters.last, "category": filters.category}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def _category_counts(sector: Sector, filters: Filters) -> list[dict]:
+    """Occurrences of the period by category, every category listed (zeros included), in file order."""
+    with get_engine().connect() as conn:
+        found = dict(conn.execute(named_query("sector_category_counts"), {
+            "sector_id": sector.id, "first": filters.first, "last": filters.last}).all())
+    return [{"code": c.code, "label": c.label, "colour": c.colour, "count": found.get(c.code, 0)}
+            for c in categories()]
+
+
+def _add_problems(m: folium.Map, problems: list[dict]) -> None:
+    # Their own pane above the overlays: cells loaded later must not cover them (popups).
+    folium.map.CustomPane("psqProblems", z_index=450).add_to(m)
+    layer = problem_layer(problems, pane="psqProblems").add_to(m)
+    styles = category_style()
+    present = dict.fromkeys(p["category_code"] for p in problems)
+    Legend(layer, "Problèmes (catégorie)", [styles.get(c, ("#555555", c)) for c in present] or
+           [("#cbd5e1", "aucun problème")]).add_to(m)
+
+
+def _add_grid(m: folium.Map, sector: Sector, filters: Filters) -> None:
+    layer = folium.FeatureGroup(name="Faits (carreaux de 200 m)").add_to(m)
+    url = url_for("api.sector_cells", csp=sector.csp_name, code=sector.code, **filters.query())
+    GridCounts(layer, url).add_to(m)
+    Legend(layer, "Faits par carreau de 200 m", grid_legend_entries()).add_to(m)
+
+
+def _add_occurrence_tiles(m: folium.Map, sector: Sector, filters: Filters) -> None:
+    """Each occurrence as a point, from the vector-tile endpoint, once zoomed in close (hidden at first)."""
+    layer = folium.FeatureGroup(name="Faits un par un (zoom rapproché)", show=False).add_to(m)
+    url = url_for("api.sector_tile", csp=sector.csp_name, code=sector.code, z=0, x=0, y=0, **filters.query())
+    tiles = OccurrenceTiles(layer, url.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")).add_to(m)
+    Legend(layer, "Faits un par un (catégorie)", [(colour, label) for colour, label in category_style().values()],
+           note=f"Visibles à partir du zoom {tiles.min_zoom}.").add_to(m)
+
+
+def _add_statistics(m: folium.Map, analysis: Analysis) -> None:
+    if analysis.gistar is not None:
+        layer = gistar_layer(analysis.gistar)
+        layer.show = False
+        layer.add_to(m)
+        Legend(layer, "Points chauds (Gi*)", [GI_BIN_STYLE[b] for b in (3, 2, 1, -1, -2, -3)]).add_to(m)
+    if analysis.density is not None:
+        density_layer(analysis.density).add_to(m)
+    if analysis.clusters is not None:
+        layer = cluster_layer(analysis.clusters).add_to(m)
+        Legend(layer, "Agrégats (DBSCAN)", [("#998ec3", "enveloppe d'un agrégat de faits")]).add_to(m)
+    if analysis.emerging is not None:
+        # Above the cell counts, which are fetched (and so drawn) after the page's layers.
+        folium.map.CustomPane("psqTrends", z_index=420).add_to(m)
+        layer = emerging_layer(analysis.emerging, pane="psqTrends").add_to(m)
+        shown = dict.fromkeys(c for c in analysis.emerging.emerging_category if c in EMERGING_STYLE)
+        Legend(layer, "Problèmes récurrents", [EMERGING_STYLE[c] for c in shown] or
+               [("#ffffff", "aucune tendance significative")]).add_to(m)
+
+
+def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters: Filters,
+               zones: list[dict], editable: bool) -> tuple[dict[str, str], dict | None]:
+    """The Folium map of the page, rendered into the parts our template places (header, html, script).
+
+    The patrol zones are a layer of their own; for a user who may edit them
+    (``editable``) the map also has the drawing tools, and the second value is the
+    configuration of web/static/js/zones.js (None otherwise).
+    """
+    engine = get_engine()
+    frame = sector.frame()
+    config = current_app.config
+    m = base_map(tuple(frame.to_crs(4326).total_bounds), config["BASE_TILES_URL"], config["BASE_TILES_ATTRIBUTION"])
+    commune_layer(communes_around(engine, frame, margin_m=1500)).add_to(m)
+    sector_layer(frame, name="Limite du secteur").add_to(m)
+    _add_statistics(m, analysis)
+    _add_grid(m, sector, filters)
+    _add_occurrence_tiles(m, sector, filters)
+    group = zone_group(zones).add_to(m)
+    editor = None
+    if editable:
+        draw_control(group).add_to(m)
+        editor = editor_config(m, group, sector.csp_id, sector.code)
+    _add_problems(m, problems)
+    return render_map(m), editor
+
+
+@bp.route("/secteur/<csp>/<code>")
+@roles_required(*SECTOR_ROLES)
+def sector_page(csp: str, code: str):
+    """The page of one sector for the period and category of the query string."""
+    filters = read_filters(request.args)
+    sector = find_sector(csp, code, filters.last)
+    problems = _problems(sector, filters)
+    analysis = cached_analysis(sector, filters)
+    counts = _category_counts(sector, filters)
+    engine = get_engine()
+    zones = pz.list_zones(engine, current_scope(), sector.csp_id, sector.code)
+    editable = current_scope().role in ZONE_ROLES
+    map_parts, editor = sector_map(sector, problems, analysis, filters, zones, editable)
+    return render_template(
+        "sector.html", sector=sector, filters=filters, problems=problems, counts=counts,
+        total=sum(c["count"] for c in counts), notes=analysis.notes, status_labels=STATUS_LABELS,
+        styles=category_style(), categories=categories(), my_sectors=current_scope().sectors,
+        zones=zones, editor=editor, map_parts=map_parts, recurring=recurring_summary(analysis.emerging),
+        zone_problems=pz.sector_problems(engine, sector.csp_id, sector.code) if editor else [])
