@@ -377,20 +377,21 @@ def test_scope_checks(app, users, engine):
     }
 
 
-def test_roles_required(app, client, login, users):
-    from web.access import roles_required
+def test_permission_required(app, login, users):
+    from web.access import permission_required
 
-    @app.route("/reserve-admin")
-    @roles_required("admin")
+    @app.route("/reserve-zones")
+    @permission_required("zone.edit")
     def reserved():
         return "ok"
 
-    login(client, "chef@example.fr", PASSWORD)
-    page = client.get("/reserve-admin")
-    assert page.status_code == 403 and "Cette page n&#39;est pas ouverte au rôle chef de secteur." in page.text
+    referent = app.test_client()
+    assert login(referent, "referent@example.fr", PASSWORD).status_code == 302
+    page = referent.get("/reserve-zones")
+    assert page.status_code == 403 and "Cette page n&#39;est pas ouverte au rôle référent sûreté." in page.text
     other = app.test_client()
     login(other, "admin@example.fr", PASSWORD)
-    assert other.get("/reserve-admin").text == "ok"
+    assert other.get("/reserve-zones").text == "ok"
 
 
 # -- cookies, audit log ------------------------------------------------------------------------

@@ -153,3 +153,31 @@ def test_a_detached_part_in_another_sector_is_refused_by_the_api(app, engine, te
         assert "entièrement hors de vos secteurs" in response.json["error"]
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*), max(ST_NumGeometries(geom)) FROM patrol_zone")).one() == (1, 1)
+
+
+# -- the access policy (issue 11): every route asks it, and the URL map follows its table --------------------
+def test_every_route_declares_an_action_of_the_policy(app):
+    from geo.accounts.policy import ACTIONS
+
+    for endpoint, _, url in routes(app):
+        action = getattr(app.view_functions[endpoint], "psq_action", None)
+        assert action in ACTIONS, f"{endpoint} ({url}) declares no action of geo/accounts/policy.py"
+
+
+@pytest.mark.parametrize("role, scope", [
+    ("admin", {}), ("referent", {}), ("chef_secteur", {"sectors": ["BEL-CENTRE"]}), ("maire", {"commune": "90010"}),
+    ("partenaire", {}),
+])
+def test_a_role_outside_an_actions_table_is_refused_on_its_routes(app, engine, territory, login, role, scope):  # noqa: F811
+    from geo.accounts.policy import ACTIONS
+
+    client = client_as(app, login, engine, f"{role}@psq.test", role, **scope)
+    app.config["WTF_CSRF_ENABLED"] = False
+    refused = [(e, m, u) for e, m, u in routes(app) if role not in ACTIONS[app.view_functions[e].psq_action]]
+    for endpoint, method, url in refused:
+        response = ask(client, method, url)
+        assert response.status_code == 403, (role, endpoint, response.status_code)
+        assert "n'est pas ouverte au rôle" in _message(response).replace("&#39;", "'"), endpoint
+    # Admins and chiefs pass the table everywhere (a chief is then held to his sectors by the resource
+    # checks above); référents may not edit zones, mayors see only communes, partners only the territory.
+    assert (refused == []) == (role in ("admin", "chef_secteur"))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -32,7 +35,10 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def test_psq_serve_runs_gunicorn_workers_that_answer(database_url):
+def test_psq_serve_runs_gunicorn_workers_that_answer(database_url, engine):
+    from geo.accounts.users import create_user
+
+    create_user(engine, "admin@psq.test", "admin", "mot de passe de test")
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url}
     server = subprocess.Popen([str(PSQ), "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
@@ -50,6 +56,17 @@ def test_psq_serve_runs_gunicorn_workers_that_answer(database_url):
                 assert time.monotonic() < deadline, "psq serve did not answer within 60 s"
                 time.sleep(0.3)
         assert len(children(server.pid)) == 2  # two worker processes under the gunicorn arbiter
+        # A session opened on one worker holds on the other: the workers share the signing key.
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        base = f"http://127.0.0.1:{port}"
+        token = re.search(r'name="csrf-token" content="([^"]+)"', opener.open(base + "/connexion").read().decode())[1]
+        form = urllib.parse.urlencode({"csrf_token": token, "email": "admin@psq.test",
+                                       "password": "mot de passe de test"}).encode()
+        assert opener.open(base + "/connexion", data=form).geturl() == base + "/"
+        for _ in range(12):  # the arbiter hands connections to either worker
+            answer = opener.open(base + "/")
+            assert answer.status == 200 and answer.geturl() == base + "/", answer.geturl()
     finally:
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0]

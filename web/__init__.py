@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask_talisman import Talisman
 
+from geo.db import engine as database
 from geo.errors import PsqError
 
 
@@ -111,7 +112,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     BASE_TILES_ATTRIBUTION
         Attribution text shown with the base tiles.
     SECRET_KEY
-        Signs the session cookie; default: a random key per process (set it in production).
+        Signs the session cookie; default PSQ_SECRET_KEY, else a random key kept in .psq/secret_key
+        (every worker process must share it, or a session would end at the next worker).
     SESSION_COOKIE_SECURE
         Send the session cookie over HTTPS only; default from PSQ_SECURE_COOKIES (off,
         for the local demo over plain HTTP; turn it on behind HTTPS).
@@ -120,7 +122,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """
     app = Flask(__name__)
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("PSQ_SECRET_KEY") or os.urandom(32),
+        SECRET_KEY=os.environ.get("PSQ_SECRET_KEY") or database.local_secret("secret_key"),
         DATABASE_URL=os.environ.get("DATABASE_URL"),
         BASE_TILES_URL=os.environ.get("PSQ_BASE_TILES_URL"),
         BASE_TILES_ATTRIBUTION=os.environ.get("PSQ_BASE_TILES_ATTRIBUTION", ""),

@@ -3,7 +3,8 @@
 The rules live in :mod:`geo.accounts.users` (``UserScope``); this module applies them to
 the user of the request. Views call:
 
-- ``login_required`` (Flask-Login's) or ``roles_required("admin", ...)`` as decorators;
+- ``permission_required(action)`` as a decorator: the role check of the access policy
+  (geo/accounts/policy.py, one table of role x action);
 - ``current_scope()`` for the role and the sectors or commune of the user;
 - ``can_see_commune(insee)`` / ``can_see_sector(csp_id, code)`` to filter;
 - ``require_commune(insee)`` / ``require_csp(name)`` / ``require_sector(csp_id, code)``,
@@ -23,10 +24,10 @@ from flask import abort, current_app, jsonify, redirect, render_template, render
 from flask_login import current_user, login_required
 from werkzeug.exceptions import Forbidden
 
-from geo.accounts import users as accounts
-from geo.accounts.users import ROLES, UserScope
+from geo.accounts.policy import ACTIONS, permission_allowed
+from geo.accounts.users import UserScope
 from geo.errors import PsqError
-from web.db import get_engine
+from web.db import apply_scope, get_db
 
 ROLE_LABELS = {
     "admin": "administrateur",
@@ -36,8 +37,6 @@ ROLE_LABELS = {
     "partenaire": "partenaire",
 }
 
-#: Who may open the map of a CSP (a chief: only the CSP of his sectors).
-CSP_ROLES = ("admin", "referent", "chef_secteur")
 
 FORBIDDEN_PAGE = """{% extends "base.html" %}
 {% block title %}Accès refusé{% endblock %}
@@ -71,62 +70,86 @@ def home_url(scope: UserScope) -> str:
     return url_for("pages.index")
 
 
-def roles_required(*roles: str):
-    """Decorator: the view is for these roles only (others get 403, anonymous users the login page).
+def permission_required(action: str):
+    """Decorator: the view takes ``action`` of the access policy; a role that may not gets 403.
 
-    >>> roles_required("admin", "chef")
+    The resource (sector, CSP, commune) is checked by the view with :func:`require`. The
+    action is kept on the view (``psq_action``), so that the URL-map test walks the policy.
+
+    >>> permission_required("fly")
     Traceback (most recent call last):
     ...
-    ValueError: Unknown role in roles_required: chef.
+    ValueError: Unknown action: fly.
     """
-    unknown = [r for r in roles if r not in ROLES]
-    if unknown or not roles:
-        raise ValueError(f"Unknown role in roles_required: {', '.join(unknown) or '(none given)'}.")
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown action: {action}.")
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             scope = current_scope()
-            if scope.role not in roles:
+            if not permission_allowed(scope, action):
                 abort(403, description=f"Cette page n'est pas ouverte au rôle {ROLE_LABELS[scope.role]}.")
             return view(*args, **kwargs)
 
+        wrapped.psq_action = action
         return wrapped
 
     return decorator
 
 
+#: The refusal of each kind of resource, in French ({} is the resource's name).
+REFUSALS = {
+    "sector": "Vous n'avez pas accès au secteur {}.",
+    "zone": "Vous n'avez pas accès au secteur {}.",
+    "commune": "Vous n'avez pas accès aux données de la commune {}.",
+    "csp": "Vous n'avez pas accès à la circonscription « {} ».",
+}
+
+
+def allowed(action: str, resource=None) -> bool:
+    """The access policy asked for the user of the request."""
+    return permission_allowed(current_scope(), action, resource, bind=get_db())
+
+
+def require(action: str, resource, name: str | None = None) -> None:
+    """403 (a French page, or JSON under /api/) unless the user may take ``action`` on ``resource``."""
+    if not allowed(action, resource):
+        abort(403, description=REFUSALS[action.partition(".")[0]].format(name or resource))
+
+
 def can_see_commune(insee: str) -> bool:
-    return accounts.can_see_commune(get_engine(), current_scope(), insee)
+    return allowed("commune.view", insee)
 
 
 def can_see_sector(csp_id: int, code: str) -> bool:
-    return current_scope().can_see_sector(csp_id, code)
+    return allowed("sector.view", (csp_id, code))
 
 
 def require_commune(insee: str) -> None:
-    if not can_see_commune(insee):
-        abort(403, description=f"Vous n'avez pas accès aux données de la commune {insee}.")
+    require("commune.view", insee)
 
 
-def require_sector(csp_id: int, code: str) -> None:
-    if not can_see_sector(csp_id, code):
-        abort(403, description=f"Vous n'avez pas accès au secteur {code}.")
+def require_sector(csp_id: int, code: str, action: str = "sector.view") -> None:
+    require(action, (csp_id, code), code)
 
 
 def require_csp(name: str) -> None:
     scope = current_scope()
-    if scope.role not in CSP_ROLES:
+    if not permission_allowed(scope, "csp.view"):
         abort(403, description="La carte d'une circonscription est réservée aux administrateurs, aux référents "
                                "sûreté et aux chefs de secteur de la circonscription.")
-    if not scope.can_see_csp(name):
-        abort(403, description=f"Vous n'avez pas accès à la circonscription « {name} ».")
+    require("csp.view", name)
 
 
 def login_gate():
     """Before every request: log in first (but to log in). Each view checks its own scope."""
     endpoint = request.endpoint or ""
-    if endpoint == "static" or endpoint.startswith("auth."):
+    if endpoint == "static":
+        return None
+    if current_user.is_authenticated:  # the second lock: the database shows only his scope's rows
+        apply_scope(current_user.scope)
+    if endpoint.startswith("auth."):
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
@@ -161,7 +184,7 @@ def forbidden(error):
 
 
 __all__ = [
-    "CSP_ROLES", "ROLE_LABELS", "can_see_commune", "can_see_sector", "current_scope", "forbidden", "home_url",
-    "is_api_request", "login_gate", "login_required", "require_commune", "require_csp", "require_sector",
-    "roles_required",
+    "REFUSALS", "ROLE_LABELS", "allowed", "can_see_commune", "can_see_sector", "current_scope", "forbidden",
+    "home_url", "is_api_request", "login_gate", "login_required", "permission_required", "refused", "require",
+    "require_commune", "require_csp", "require_sector",
 ]

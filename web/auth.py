@@ -24,8 +24,9 @@ from wtforms.validators import DataRequired
 
 from geo.accounts import users as accounts
 from geo.accounts.users import Account, LoginRefused
+from geo.db.unit_of_work import transaction
 from web.access import ROLE_LABELS, home_url, is_api_request
-from web.db import get_engine
+from web.db import get_db
 
 BAD_CREDENTIALS = "Adresse ou mot de passe incorrect."
 
@@ -72,7 +73,7 @@ def load_user(session_id: str) -> LoginUser | None:
     user_id, _, stamp = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    account = accounts.get_user(get_engine(), int(user_id))
+    account = accounts.get_user(get_db(), int(user_id))
     if account is None or not account.active or account.credential_stamp != stamp:
         return None
     return LoginUser(account)
@@ -129,7 +130,7 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            account = accounts.authenticate(get_engine(), form.email.data, form.password.data,
+            account = accounts.authenticate(get_db(), form.email.data, form.password.data,
                                             ip=request.remote_addr)
         except LoginRefused as refused:
             error = _locked_message(refused) if refused.reason == "locked" else BAD_CREDENTIALS
@@ -145,7 +146,7 @@ def login():
 @bp.route("/deconnexion", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        with get_engine().begin() as conn:
+        with transaction(get_db()) as conn:
             accounts.audit(conn, "logout", user_id=current_user.account.id, target=current_user.account.email,
                            ip=request.remote_addr)
     logout_user()

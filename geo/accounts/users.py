@@ -18,14 +18,13 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import json
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -35,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from geo.db.models import USER_ROLES
+from geo.db.unit_of_work import transaction
 from geo.errors import PsqError
 
 ROLES = USER_ROLES
@@ -178,7 +178,7 @@ def can_see_commune(bind: Engine | Connection, scope: UserScope, insee: str) -> 
         )""")
     params = {"csp_ids": [s.csp_id for s in scope.sectors], "codes": [s.code for s in scope.sectors],
               "insee": insee, "share": COMMUNE_SHARE}
-    with _begin(bind) as conn:
+    with transaction(bind) as conn:
         return bool(conn.execute(query, params).scalar())
 
 
@@ -323,7 +323,7 @@ def create_user(bind: Engine | Connection, email: str, role: str, password: str 
     sectors = list(dict.fromkeys(code.strip() for code in sectors if code and code.strip()))
     commune = commune.strip() if commune else None
     _check_scope_shape(role, sectors, csp, commune)
-    with _begin(bind) as conn:
+    with transaction(bind) as conn:
         refs = _resolve_sectors(conn, sectors, csp) if sectors else []
         if commune and conn.execute(sa.text("SELECT 1 FROM commune WHERE insee = :i"), {"i": commune}).first() is None:
             raise ScopeError(f"Unknown commune: no commune has the INSEE code {commune}.")
@@ -395,7 +395,7 @@ def get_user(bind: Engine | Connection, user_id: int) -> Account | None:
     >>> get_user(engine, new.user.id).email, get_user(engine, 12345)
     ('referent@example.fr', None)
     """
-    with _begin(bind) as conn:
+    with transaction(bind) as conn:
         found = _load(conn, "u.id = :id", {"id": user_id})
     return found[0] if found else None
 
@@ -408,7 +408,7 @@ def list_users(bind: Engine | Connection) -> list[Account]:
     >>> [(u.role, u.email) for u in list_users(engine)]
     [('admin', 'a@example.fr'), ('partenaire', 'b@example.fr')]
     """
-    with _begin(bind) as conn:
+    with transaction(bind) as conn:
         return _load(conn, "true", {}, order="array_position(CAST(:roles AS text[]), u.role), u.email",
                      extra={"roles": list(ROLES)})
 
@@ -465,7 +465,7 @@ def authenticate(bind: Engine | Connection, email: str, password: str, *, ip: st
     """
     email = normalize_email(email)
     refused: LoginRefused | None = None
-    with _begin(bind) as conn:
+    with transaction(bind) as conn:
         found = _load(conn, "u.email = :e", {"e": email}, lock=True) if email else []
         if not found:
             verify_password(_dummy_hash(), password or "")
@@ -538,15 +538,6 @@ def audit(conn: Connection, action: str, *, user_id: int | None = None, target: 
     conn.execute(sa.text("INSERT INTO audit_log (user_id, action, target, details, ip) "
                          "VALUES (:u, :a, :t, CAST(:d AS jsonb), :ip)"),
                  {"u": user_id, "a": action, "t": target, "d": json.dumps(details or {}, default=str), "ip": ip})
-
-
-@contextlib.contextmanager
-def _begin(bind: Engine | Connection) -> Iterator[Connection]:
-    if isinstance(bind, Engine):
-        with bind.begin() as conn:
-            yield conn
-    else:
-        yield bind
 
 
 __all__ = [

@@ -65,6 +65,7 @@ from sqlalchemy.engine import Engine
 from geo.analysis import disclosure
 from geo.analysis.hotspots.mann_kendall import mann_kendall
 from geo.db.queries import named_query
+from geo.db.unit_of_work import connection
 from geo.errors import PsqError
 from geo.problems.categories import categories
 from geo.problems.status import LABELS as STATUS_LABELS
@@ -345,7 +346,7 @@ def commune_outline(engine: Engine, insee: str) -> gpd.GeoDataFrame:
     >>> len(commune_outline(engine, "90010"))
     0
     """
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         return gpd.read_postgis(named_query("commune_outline"), conn, geom_col="geom", params={"insee": insee},
                                 crs=METROPOLITAN_SRID).rename_geometry("geometry")
 
@@ -390,7 +391,7 @@ def cell_month_atoms(engine: Engine, insee: str, first: dt.date, last: dt.date,
     """
     params = {"insee": insee, "first": first, "stop": last + dt.timedelta(days=1), "size": float(size),
               "tz": LOCAL_TZ}
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         rows = conn.execute(named_query("commune_cell_months"), params).all()
     return pd.DataFrame([(r.month, int(r.i), int(r.j), int(r.n)) for r in rows], columns=["month", "i", "j", "n"])
 
@@ -409,7 +410,7 @@ def category_month_atoms(engine: Engine, insee: str, first: dt.date, last: dt.da
     ['month', 'category', 'n']
     """
     params = {"insee": insee, "first": first, "stop": last + dt.timedelta(days=1), "tz": LOCAL_TZ}
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         rows = conn.execute(named_query("commune_category_months"), params).all()
     return pd.DataFrame([(r.month, r.category, int(r.n)) for r in rows], columns=["month", "category", "n"])
 
@@ -448,7 +449,7 @@ def period_figures(engine: Engine, insee: str, first: dt.date, last: dt.date, *,
     sums = disclosure.period_sums(disclosure.publish(atoms, ["i", "j"], k), ["i", "j"])
     cells = []
     if len(sums):
-        with engine.connect() as conn:
+        with connection(engine) as conn:
             shapes = conn.execute(named_query("commune_cell_shapes"), {
                 "i": [int(i) for i in sums["i"]], "j": [int(j) for j in sums["j"]], "size": float(size)}).all()
         cells = [Cell(int(r.i), int(r.j), int(n), json.loads(r.geojson)) for r, n in zip(shapes, sums["n"])]
@@ -541,7 +542,7 @@ def commune_problems(engine: Engine, insee: str) -> list[ProblemLine]:
     []
     """
     labels = {c.code: c.label for c in categories()}
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         rows = conn.execute(named_query("commune_problems"), {"insee": insee}).all()
     return [ProblemLine(r.title, labels.get(r.category, r.category), STATUS_LABELS.get(r.status, r.status),
                         r.reported_on, r.status_changed_on, r.partner) for r in rows]
@@ -573,7 +574,7 @@ def sector_rates(engine: Engine, csp: str, first: dt.date, last: dt.date,
     """
     params = {"csp": csp, "day": day or last, "first": first, "last": last, "tz": LOCAL_TZ}
     months = full_months(last)
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         shapes = gpd.read_postgis(named_query("sector_rates"), conn, geom_col="geom", params=params,
                                   crs=METROPOLITAN_SRID).rename_geometry("geometry")
         monthly = conn.execute(named_query("sector_monthly"), {

@@ -24,6 +24,7 @@ from geo.analysis.hotspots.hexgrid import hex_counts, hex_gistar, hex_scope
 from geo.analysis.hotspots.significance import gi_bin, two_sided_p
 from geo.analysis.points import Points, Scope, fetch_points, parse_scope, resolve_category
 from geo.db.bulk import copy_rows
+from geo.db.unit_of_work import transaction
 from geo.settings import LOCAL_TZ
 
 METHODS = ("gistar", "kde", "dbscan", "emerging")
@@ -98,7 +99,7 @@ def run_hotspots(engine: Engine, request: RunRequest, today: dt.date | None = No
         raise HotspotInputError("hexagons are available for gistar only; use the square grid for "
                                 f"{request.method}")
     first, last = default_period(request, today)
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         scope = parse_scope(conn, request.scope, last)
         category = resolve_category(request.category)
         points = fetch_points(conn, scope, first, last, category)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from geo.db.engine import app_password
+from geo.db.unit_of_work import APP_ROLE, connection, transaction
 from geo.problems.categories import sync_categories
 from geo.settings import SQL_DIR
 
@@ -25,7 +28,7 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
@@ -36,9 +39,16 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
     """
     before = current_revision(engine)
     config = alembic_config()
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
         # Reference data kept in files, not in migrations: brought in step each time.
         sync_categories(conn)
+        # The app's role logs in with a password kept out of the migrations (migration 0006 creates it).
+        conn.execute(sa.text(f"ALTER ROLE {APP_ROLE} LOGIN PASSWORD " + _literal(conn, app_password())))
     return before, head_revision()
+
+
+def _literal(conn, text: str) -> str:
+    """``text`` as a quoted SQL literal (ALTER ROLE takes no bind parameter)."""
+    return conn.execute(sa.text("SELECT quote_literal(:t)"), {"t": text}).scalar_one()

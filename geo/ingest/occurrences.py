@@ -25,6 +25,7 @@ from pyproj import CRS
 from sqlalchemy.engine import Connection, Engine
 
 from geo.db.queries import named_query
+from geo.db.unit_of_work import transaction
 from geo.ingest import row_checks
 from geo.ingest.row_checks import Faults, Territory
 from geo.ingest.tabular_file import RowTable, read_rows, resolve_columns
@@ -191,7 +192,7 @@ def load_occurrences(engine: Engine, path: str | Path, *, source: str | None = N
     path = Path(path)
     table = read_rows(path, encoding=encoding, layer=layer)
     source = source or path.stem
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         checked = check_occurrences(table, mapping=mapping, crs=crs, tz=tz, territory=territory_of(conn), now=now)
         _check_problem_links(conn, checked, source)
         report = OccurrenceLoadReport(path.name, source, read=len(table.rows), encoding=table.encoding,

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from geo.db.bulk import copy_rows, ewkb_hex
 from geo.db.queries import named_query
+from geo.db.unit_of_work import transaction
 from geo.ingest import row_checks
 from geo.ingest.occurrences import DEFAULT_TZ, BadRowsError, territory_of, write_rejects
 from geo.ingest.row_checks import Faults, Territory
@@ -161,7 +162,7 @@ def load_problems(engine: Engine, path: str | Path, *, source: str | None = None
     table = read_rows(path, encoding=encoding, layer=layer)
     source = source or path.stem
     report = ProblemLoadReport(path.name, source, read=len(table.rows))
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         good, bad = check_problems(table, mapping=mapping, crs=crs, tz=tz, territory=territory_of(conn))
         good, bad = _check_transitions(conn, source, good, bad, table)
         report.rejected = len(bad)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from geo.db.bulk import copy_rows, ewkb_hex
 from geo.db.queries import named_query
+from geo.db.unit_of_work import transaction
 from geo.ingest import sector_checks as checks
 from geo.ingest.vector_file import VectorFileError, crs_label, feature_label, read_vector_file
 from geo.settings import LOCAL_TZ, SAME_BOUNDARY_M
@@ -180,7 +181,7 @@ def load_sectors(engine: Engine, path: str | Path, *, valid_from: dt.date | None
     first_from = valid_from or OPEN_START
     valid_from = valid_from or dt.date.today()
     report = SectorLoadReport(Path(path).name, valid_from, warnings=checked.warnings)
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         csp_ids = {name: _csp_id(conn, name) for name in sorted(set(checked.sectors.csp))}
         conn.execute(sa.text(
             "CREATE TEMPORARY TABLE sector_staging (csp_id integer, code text, name text, geom geometry) ON COMMIT DROP"

@@ -34,10 +34,12 @@ from shapely import geometry as sgeom
 from shapely.validation import explain_validity
 from sqlalchemy.engine import Connection, Engine
 
+from geo.accounts.policy import permission_allowed
 from geo.accounts.users import UserScope, audit
 from geo.analysis.hotspots import Grid, count_points, gistar
 from geo.analysis.points import LOCAL_TZ, Scope, fetch_points
 from geo.db.queries import named_query
+from geo.db.unit_of_work import connection, transaction
 from geo.errors import Forbidden, NotFound, PsqError
 from geo.problems.categories import categories
 
@@ -276,9 +278,9 @@ def check_geometry(conn: Connection, scope: UserScope, csp_id: int, geom) -> Non
 
 
 def _sector_access(scope: UserScope, csp_id: int, code: str) -> None:
-    if scope.role not in ("admin", "chef_secteur"):
+    if not permission_allowed(scope, "zone.edit"):
         raise ZoneForbidden("Les zones de patrouille sont réservées aux chefs de secteur et aux administrateurs.")
-    if not scope.can_see_sector(csp_id, code):
+    if not permission_allowed(scope, "zone.edit", (csp_id, code)):
         raise ZoneForbidden(f"Vous n'avez pas accès au secteur {code}.")
 
 
@@ -319,7 +321,7 @@ def create_zone(engine: Engine, actor: Actor, csp_id: int, sector_code: str, dat
     ``time_slots`` (text or list), ``problem_ids``.
     """
     _sector_access(actor.scope, csp_id, sector_code)
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         _check_sector_exists(conn, csp_id, sector_code)
         fields = check_fields(data.get("reason"), data.get("valid_from"), data.get("valid_to"), data.get("time_slots"))
         geom = parse_geometry(data.get("geometry"))
@@ -339,7 +341,7 @@ def update_zone(engine: Engine, actor: Actor, zone_id: int, data: dict) -> dict:
     """Change a zone's geometry and/or fields (missing keys keep their value)."""
     current = _zone_for_write(engine, actor, zone_id)
     merged = {**current, **{k: v for k, v in data.items() if k in _EDITABLE}}
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         fields = check_fields(merged["reason"], merged["valid_from"], merged["valid_to"], merged["time_slots"])
         geom = parse_geometry(merged["geometry"])
         check_geometry(conn, actor.scope, current["csp_id"], geom)
@@ -357,7 +359,7 @@ def update_zone(engine: Engine, actor: Actor, zone_id: int, data: dict) -> dict:
 def delete_zone(engine: Engine, actor: Actor, zone_id: int) -> dict:
     """Withdraw a zone (soft delete: kept for history)."""
     current = _zone_for_write(engine, actor, zone_id)
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         conn.execute(sa.text("UPDATE patrol_zone SET deleted_at = now(), updated_at = now() WHERE id = :id"),
                      {"id": zone_id})
         audit(conn, "patrol_zone.delete", user_id=actor.user_id, target=f"patrol_zone:{zone_id}", ip=actor.ip,
@@ -410,7 +412,7 @@ def get_zone(engine: Engine, scope: UserScope, zone_id: int) -> dict:
     ZoneNotFound if none, withdrawn, or in a sector the user may not see: the same
     answer in all three cases, so that an id tells nothing of another sector.
     """
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         row = conn.execute(named_query("patrol_zones"), {
             "id": zone_id, "csp": None, "code": None, "sectors": visible_sectors(scope)}).first()
     if row is None:
@@ -420,7 +422,7 @@ def get_zone(engine: Engine, scope: UserScope, zone_id: int) -> dict:
 
 def list_zones(engine: Engine, scope: UserScope, csp_id: int, sector_code: str) -> list[dict]:
     """The live zones of a sector the user may see, newest first (none for another sector)."""
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         rows = conn.execute(named_query("patrol_zones"), {
             "id": None, "csp": csp_id, "code": sector_code, "sectors": visible_sectors(scope)}).all()
     return [_zone_dict(r) for r in rows]
@@ -435,14 +437,14 @@ def zones_geojson(zones: list[dict]) -> dict:
 
 def sector_problems(engine: Engine, csp_id: int, sector_code: str) -> list[dict]:
     """Problems of a sector (any version), for the zone form's checkboxes."""
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         rows = conn.execute(named_query("patrol_sector_problems"), {"csp": csp_id, "code": sector_code}).all()
     return [dict(r._mapping) for r in rows]
 
 
 def sector_geometry(engine: Engine, csp_id: int, sector_code: str, day: dt.date | None = None):
     """The sector's version valid on a day (default today), EPSG:2154; None if none."""
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         found = conn.execute(sa.text(
             "SELECT ST_AsBinary(geom) FROM sector WHERE csp_id = :csp AND code = :code AND valid_from <= :day "
             "AND (valid_to IS NULL OR valid_to > :day)"),
@@ -489,7 +491,7 @@ def sector_hot_cells(engine: Engine, csp_id: int, sector_code: str, period: Peri
 
 
 def _category_hot_cells(engine: Engine, scope: Scope, grid: Grid, period: Period, category: str) -> HotCells:
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         points = fetch_points(conn, scope, period.first, period.last, category)
     if len(points.x) < 2 or grid.n_cells < 2:
         return HotCells.empty()
@@ -508,7 +510,7 @@ def zone_contents(engine: Engine, scope: UserScope, zone: dict, period: Period, 
     given when several zones of one sector are shown (computed once); it holds the
     hot cells of the zone's sector only.
     """
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         rows = conn.execute(named_query("patrol_zone_contents"), {
             "id": zone["id"], "sectors": visible_sectors(scope), "day": dt.date.today(), "tz": LOCAL_TZ,
             "first": period.first, "last": period.last}).all()
@@ -568,7 +570,7 @@ def _hot_suggestions(hot: HotCells, sector) -> list[dict]:
 
 
 def _cluster_suggestions(engine: Engine, sector, period: Period) -> list[dict]:
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         rows = conn.execute(named_query("patrol_zone_clusters"), {
             "scope": shapely.to_wkb(sector), "tz": LOCAL_TZ, "first": period.first, "last": period.last,
             "eps": DBSCAN_EPS, "minpoints": DBSCAN_MIN_POINTS}).all()

@@ -9,6 +9,7 @@ import geopandas as gpd
 from sqlalchemy.engine import Engine
 
 from geo.db.queries import named_query
+from geo.db.unit_of_work import connection
 from geo.territory.projections import METROPOLITAN_SRID
 
 
@@ -22,13 +23,13 @@ class SectorSummary:
 
 
 def list_csps(engine: Engine, day: dt.date | None = None) -> list[dict]:
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         rows = conn.execute(named_query("csp_list"), {"day": day or dt.date.today()}).mappings().all()
     return [dict(r) for r in rows]
 
 
 def sector_summaries(engine: Engine, csp: str, day: dt.date | None = None) -> list[SectorSummary]:
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         rows = conn.execute(named_query("sector_summary"), {"csp": csp, "day": day or dt.date.today()}).all()
     return [SectorSummary(r.code, r.name, r.area_km2, r.population, list(r.communes)) for r in rows]
 
@@ -37,7 +38,7 @@ def communes_around(engine: Engine, sectors: gpd.GeoDataFrame, margin_m: float =
     """The communes within ``margin_m`` metres of the sectors' bounding box."""
     xmin, ymin, xmax, ymax = sectors.to_crs(METROPOLITAN_SRID).total_bounds
     params = {"xmin": xmin - margin_m, "ymin": ymin - margin_m, "xmax": xmax + margin_m, "ymax": ymax + margin_m}
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         return gpd.read_postgis(named_query("communes_in_box"), conn, geom_col="geom", params=params,
                                 crs=METROPOLITAN_SRID).rename_geometry("geometry")
 
@@ -57,7 +58,7 @@ def sectors_as_of(engine: Engine, day: dt.date | None = None, csp: str | None = 
     >>> len(sectors_as_of(engine, dt.date(2023, 12, 31)))
     0
     """
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         return gpd.read_postgis(
             named_query("sectors_as_of"), conn, geom_col="geom",
             params={"day": day or dt.date.today(), "csp": csp}, crs=METROPOLITAN_SRID,

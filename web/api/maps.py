@@ -16,9 +16,10 @@ import math
 from flask import Blueprint, Response, abort, jsonify, request
 
 from geo.db.queries import named_query
-from web.access import roles_required
-from web.db import get_engine
-from web.pages.sector import CELL, SECTOR_ROLES, find_sector, read_filters
+from geo.db.unit_of_work import connection
+from web.access import permission_required
+from web.db import get_db
+from web.pages.sector import CELL, find_sector, read_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -56,13 +57,13 @@ def _check_tile(z: int, x: int, y: int) -> None:
 
 
 @bp.route("/secteurs/<csp>/<code>/cellules")
-@roles_required(*SECTOR_ROLES)
+@permission_required("sector.view")
 def sector_cells(csp: str, code: str):
     """GeoJSON of the 200 m cells holding occurrences, inside the sector and the bbox."""
     filters = read_filters(request.args)
     sector = find_sector(csp, code, filters.last)
     bbox = parse_bbox(request.args.get("bbox"))  # after the scope check: a refused user learns nothing
-    with get_engine().connect() as conn:
+    with connection(get_db()) as conn:
         body = conn.execute(named_query("sector_cells"), {
             "sector_id": sector.id, "lon0": bbox[0], "lat0": bbox[1], "lon1": bbox[2], "lat1": bbox[3],
             "first": filters.first, "last": filters.last, "category": filters.category, "cell": CELL}).scalar()
@@ -71,13 +72,13 @@ def sector_cells(csp: str, code: str):
 
 
 @bp.route("/secteurs/<csp>/<code>/tuiles/<int:z>/<int:x>/<int:y>.mvt")
-@roles_required(*SECTOR_ROLES)
+@permission_required("sector.view")
 def sector_tile(csp: str, code: str, z: int, x: int, y: int):
     """One Mapbox vector tile of the sector's occurrences (layer ``occurrences``: category, month)."""
     _check_tile(z, x, y)
     filters = read_filters(request.args)
     sector = find_sector(csp, code, filters.last)
-    with get_engine().connect() as conn:
+    with connection(get_db()) as conn:
         tile = conn.execute(named_query("sector_tile"), {
             "sector_id": sector.id, "z": z, "x": x, "y": y, "first": filters.first, "last": filters.last,
             "category": filters.category}).scalar()

@@ -40,8 +40,8 @@ from geo.analysis import disclosure
 from layers.base_map import base_map
 from layers.choropleth import COUNT_BREAKS, cell_layer, legend
 from layers.territory import commune_layer
-from web.access import require_commune
-from web.db import get_engine
+from web.access import permission_required, require_commune
+from web.db import get_db
 from web.map_parts import render_map
 
 bp = Blueprint("mayor", __name__)
@@ -85,18 +85,19 @@ def sparkline_svg(trend: stats.CategoryTrend, width: int = 180, height: int = 40
 
 
 def _commune_or_404(insee: str):
-    outline = stats.commune_outline(get_engine(), insee)
+    outline = stats.commune_outline(get_db(), insee)
     if outline.empty:
         abort(404, description=f"Aucune commune de code INSEE {insee} n'est chargée.")
     return outline
 
 
 @bp.route("/commune/<insee>")
+@permission_required("commune.view")
 def commune_page(insee: str):
     require_commune(insee)
     outline = _commune_or_404(insee)
     first, last = month_period_from_request()
-    engine = get_engine()
+    engine = get_db()
     figures = stats.period_figures(engine, insee, first, last)
     cells = figures.cells
     m = base_map(tuple(outline.to_crs(4326).total_bounds), current_app.config["BASE_TILES_URL"],
@@ -114,16 +115,17 @@ def commune_page(insee: str):
 
 
 @bp.route("/api/communes/<insee>/cellules")
+@permission_required("commune.view")
 def commune_cells(insee: str):
     """GeoJSON (EPSG:4326) of the commune's 200 m cells over the whole-month period: sums of published cell-months.
 
     ``properties.du`` and ``properties.au`` are the first and last day of the period.
     """
     require_commune(insee)
-    if stats.commune_outline(get_engine(), insee).empty:
+    if stats.commune_outline(get_db(), insee).empty:
         return jsonify(error=f"Aucune commune de code INSEE {insee} n'est chargée."), 404
     first, last = month_period_from_request()
-    collection = stats.cells_geojson(stats.cell_counts(get_engine(), insee, first, last))
+    collection = stats.cells_geojson(stats.cell_counts(get_db(), insee, first, last))
     collection["properties"] = {"commune": insee, "du": first.isoformat(), "au": last.isoformat(),
                                 "taille_carreau_m": stats.CELL_SIZE_M, "seuil": stats.MIN_CELL_COUNT,
                                 "regle": RULE_SENTENCE}

@@ -16,8 +16,8 @@ from layers.base_map import base_map
 from layers.choropleth import TREND_STYLE, legend, quantile_breaks, rate_layer, trend_layer
 from layers.legend import Legend
 from layers.territory import commune_layer
-from web.access import CSP_ROLES, current_scope, require_csp, roles_required
-from web.db import get_engine
+from web.access import current_scope, permission_required, require_csp
+from web.db import get_db
 from web.map_parts import render_map
 
 bp = Blueprint("overview", __name__)
@@ -40,7 +40,7 @@ def _chosen_csp(csps: list[dict]) -> str:
 
 
 def _rate_map(shapes):
-    engine = get_engine()
+    engine = get_db()
     m = base_map(tuple(shapes.to_crs(4326).total_bounds), current_app.config["BASE_TILES_URL"],
                  current_app.config["BASE_TILES_ATTRIBUTION"])
     communes = communes_around(engine, shapes)
@@ -56,9 +56,9 @@ def _rate_map(shapes):
 
 
 @bp.route("/vue-ensemble")
-@roles_required(*CSP_ROLES)
+@permission_required("csp.view")
 def overview_page():
-    engine = get_engine()
+    engine = get_db()
     first, last = stats.day_period(request.args.get("du"), request.args.get("au"))
     csps = list_csps(engine, last)
     csp = _chosen_csp(csps)

@@ -42,6 +42,7 @@ from geo.analysis.hotspots import (
 from geo.analysis.points import Points, Scope, fetch_points
 from geo.analysis.runs import step_starts
 from geo.db.queries import named_query
+from geo.db.unit_of_work import connection
 from geo.patrol import zones as pz
 from geo.problems.categories import categories, resolve
 from geo.problems.status import LABELS as STATUS_LABELS
@@ -59,15 +60,14 @@ from layers.legend import Legend
 from layers.problem_layers import GridCounts, OccurrenceTiles, category_style, grid_legend_entries, problem_layer
 from layers.territory import commune_layer, sector_layer
 from layers.zone_layers import draw_control, zone_group
-from web.access import current_scope, require_sector, roles_required
-from web.db import get_engine
+from web.access import allowed, current_scope, permission_required, require_sector
+from web.db import get_db
 from web.map_parts import render_map
-from web.pages.zones import ZONE_ROLES, editor_config
+from web.pages.zones import editor_config
 
 bp = Blueprint("sector_pages", __name__)
 
 #: Who may open a sector page (a chief: only his own sectors).
-SECTOR_ROLES = ("admin", "referent", "chef_secteur")
 CELL = 200.0
 EMERGING_WEEKS = 104
 DBSCAN_EPS, DBSCAN_MIN_POINTS = 100.0, 10
@@ -138,7 +138,7 @@ def read_filters(args: MultiDict, today: dt.date | None = None) -> Filters:
 
 def find_sector(csp: str, code: str, day: dt.date) -> Sector:
     """The version of a sector valid on ``day``, after checking that the user may see it (403, else 404)."""
-    with get_engine().connect() as conn:
+    with connection(get_db()) as conn:
         csp_id = conn.execute(named_query("csp_id_by_name"), {"csp": csp}).scalar()
         # An unknown CSP is checked as an id no one has: a chief gets 403, not a hint.
         require_sector(csp_id if csp_id is not None else -1, code)
@@ -237,7 +237,7 @@ def _clusters(sector: Sector, filters: Filters, n_points: int) -> gpd.GeoDataFra
         raise TooManyPoints(f"{_thousands(n_points)} faits sur la période : trop pour calculer les agrégats sur "
                             f"la page (au plus {_thousands(DBSCAN_MAX_POINTS)}). Choisissez une catégorie ou une "
                             "période plus courte.")
-    with get_engine().connect() as conn:
+    with connection(get_db()) as conn:
         rows = conn.execute(named_query("sector_clusters"), {
             "sector_id": sector.id, "first": filters.first, "last": filters.last, "category": filters.category,
             "eps": DBSCAN_EPS, "minpoints": DBSCAN_MIN_POINTS}).all()
@@ -253,7 +253,7 @@ def analyse(sector: Sector, filters: Filters) -> Analysis:
     """
     scope = Scope("sector", sector.code, sector.geometry)
     emerging_first = filters.last - dt.timedelta(days=7 * EMERGING_WEEKS + 6)
-    with get_engine().connect() as conn:
+    with connection(get_db()) as conn:
         points = fetch_points(conn, scope, min(filters.first, emerging_first), filters.last, filters.category)
     period = _subset(points, filters.first, filters.last)
     grid = Grid.from_polygon(sector.geometry, size=CELL)
@@ -301,10 +301,11 @@ def cached_analysis(sector: Sector, filters: Filters) -> Analysis:
     open the same default view of a sector; under load each would otherwise recompute
     the same statistics (bench/load.py).
     """
-    with get_engine().connect() as conn:
+    with connection(get_db()) as conn:
         version = conn.execute(sa.text("SELECT max(id) FROM occurrence")).scalar()
     cache = current_app.extensions.setdefault("psq_analyses", {"lock": threading.Lock(), "entries": OrderedDict()})
-    key = (sector.id, filters, version)
+    scope = current_scope()  # what the database lets this user see (row-level security) is part of the view
+    key = (sector.id, filters, version, scope.role, scope.sectors, scope.commune_insee)
     with cache["lock"]:
         if key in cache["entries"]:
             cache["entries"].move_to_end(key)
@@ -321,7 +322,7 @@ def cached_analysis(sector: Sector, filters: Filters) -> Analysis:
 
 
 def _problems(sector: Sector, filters: Filters) -> list[dict]:
-    with get_engine().connect() as conn:
+    with connection(get_db()) as conn:
         rows = conn.execute(named_query("sector_problems"), {
             "sector_id": sector.id, "day": filters.last, "category": filters.category}).mappings().all()
     return [dict(r) for r in rows]
@@ -329,7 +330,7 @@ def _problems(sector: Sector, filters: Filters) -> list[dict]:
 
 def _category_counts(sector: Sector, filters: Filters) -> list[dict]:
     """Occurrences of the period by category, every category listed (zeros included), in file order."""
-    with get_engine().connect() as conn:
+    with connection(get_db()) as conn:
         found = dict(conn.execute(named_query("sector_category_counts"), {
             "sector_id": sector.id, "first": filters.first, "last": filters.last}).all())
     return [{"code": c.code, "label": c.label, "colour": c.colour, "count": found.get(c.code, 0)}
@@ -390,7 +391,7 @@ def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters
     (``editable``) the map also has the drawing tools, and the second value is the
     configuration of web/static/js/zones.js (None otherwise).
     """
-    engine = get_engine()
+    engine = get_db()
     frame = sector.frame()
     config = current_app.config
     m = base_map(tuple(frame.to_crs(4326).total_bounds), config["BASE_TILES_URL"], config["BASE_TILES_ATTRIBUTION"])
@@ -409,7 +410,7 @@ def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters
 
 
 @bp.route("/secteur/<csp>/<code>")
-@roles_required(*SECTOR_ROLES)
+@permission_required("sector.view")
 def sector_page(csp: str, code: str):
     """The page of one sector for the period and category of the query string."""
     filters = read_filters(request.args)
@@ -417,9 +418,9 @@ def sector_page(csp: str, code: str):
     problems = _problems(sector, filters)
     analysis = cached_analysis(sector, filters)
     counts = _category_counts(sector, filters)
-    engine = get_engine()
+    engine = get_db()
     zones = pz.list_zones(engine, current_scope(), sector.csp_id, sector.code)
-    editable = current_scope().role in ZONE_ROLES
+    editable = allowed("zone.edit", (sector.csp_id, sector.code))
     map_parts, editor = sector_map(sector, problems, analysis, filters, zones, editable)
     return render_template(
         "sector.html", sector=sector, filters=filters, problems=problems, counts=counts,

@@ -9,8 +9,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from geo.territory.lookup import communes_around, list_csps, sector_summaries, sectors_as_of
 from layers.base_map import base_map
 from layers.territory import commune_layer, sector_layer
-from web.access import current_scope, require_csp
-from web.db import get_engine
+from web.access import current_scope, permission_required, require_csp
+from web.db import get_db
 from web.map_parts import render_map
 
 bp = Blueprint("pages", __name__)
@@ -27,21 +27,23 @@ def _day_from_request() -> dt.date:
 
 
 @bp.route("/")
+@permission_required("territory.view")
 def index():
-    csps = list_csps(get_engine())
+    csps = list_csps(get_db())
     if not csps:
         return render_template("empty.html"), 200
     return redirect(url_for("pages.csp_map", name=csps[0]["name"]))
 
 
 @bp.route("/csp/<name>")
+@permission_required("territory.view")
 def csp_map(name: str):
     scope = current_scope()
     # The CSP page shows territory only (sectors, communes, population): partners of
     # the GPO may see it too, while occurrence data stays behind the sector pages.
     if scope.role != "partenaire":
         require_csp(name)
-    engine = get_engine()
+    engine = get_db()
     day = _day_from_request()
     csps = [c for c in list_csps(engine, day) if scope.role == "partenaire" or scope.can_see_csp(c["name"])]
     if name not in {c["name"] for c in csps}:

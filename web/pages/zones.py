@@ -20,18 +20,18 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask_login import current_user
 from shapely import geometry as sgeom
 
+from geo.db.unit_of_work import connection
 from geo.patrol import zones as pz
 from geo.territory.lookup import communes_around, sectors_as_of
 from layers.base_map import base_map
 from layers.territory import commune_layer, sector_layer
 from layers.zone_layers import draw_control, suggestion_group, zone_group, zone_outline
-from web.access import current_scope, require_sector, roles_required
-from web.db import get_engine
+from web.access import current_scope, permission_required, require_sector
+from web.db import get_db
 from web.map_parts import render_map
 
 bp = Blueprint("zones", __name__)
 
-ZONE_ROLES = ("admin", "chef_secteur")
 DEFAULT_DAYS = 365
 
 
@@ -48,7 +48,7 @@ def _actor() -> pz.Actor:
 
 
 def _csp_name(csp_id: int) -> str:
-    with get_engine().connect() as conn:
+    with connection(get_db()) as conn:
         name = conn.execute(sa.text("SELECT name FROM csp WHERE id = :id"), {"id": csp_id}).scalar()
     if name is None:
         abort(404, description=f"Aucune circonscription n° {csp_id}.")
@@ -57,7 +57,7 @@ def _csp_name(csp_id: int) -> str:
 
 def _csp_id(name: str) -> int:
     """The id of a CSP named in a URL (``CSP%20Belfort``, as on the sector pages); 404 if unknown."""
-    with get_engine().connect() as conn:
+    with connection(get_db()) as conn:
         found = conn.execute(sa.text("SELECT id FROM csp WHERE name = :name"), {"name": name}).scalar()
     if found is None:
         abort(404, description=f"Aucune CSP nommée « {name} ».")
@@ -67,12 +67,12 @@ def _csp_id(name: str) -> int:
 def _zones_map(csp: str, csp_id: int, code: str, zones: list[dict], suggestions: list[dict]):
     """The sector map: the user's sectors of the CSP, zones editable, suggestions, drawing control."""
     scope = current_scope()
-    sectors = sectors_as_of(get_engine(), None, csp=csp)
+    sectors = sectors_as_of(get_db(), None, csp=csp)
     mine = sectors[sectors.code == code]
     visible = sectors[[scope.can_see_sector(csp_id, c) for c in sectors.code]]
     m = base_map(tuple(mine.to_crs(4326).total_bounds),
                  current_app.config["BASE_TILES_URL"], current_app.config["BASE_TILES_ATTRIBUTION"])
-    commune_layer(communes_around(get_engine(), mine)).add_to(m)
+    commune_layer(communes_around(get_db(), mine)).add_to(m)
     sector_layer(visible, name="Vos secteurs").add_to(m)
     suggestion_group(suggestions).add_to(m)
     editable = zone_group(zones).add_to(m)
@@ -81,11 +81,11 @@ def _zones_map(csp: str, csp_id: int, code: str, zones: list[dict], suggestions:
 
 
 @bp.route("/secteur/<csp>/<code>/zones")
-@roles_required(*ZONE_ROLES)
+@permission_required("zone.edit")
 def zones_page(csp: str, code: str):
     csp_id = _csp_id(csp)
-    require_sector(csp_id, code)
-    engine = get_engine()
+    require_sector(csp_id, code, "zone.edit")
+    engine = get_db()
     if pz.sector_geometry(engine, csp_id, code) is None:
         abort(404, description=f"Le secteur {code} n'est pas en vigueur aujourd'hui.")
     period = _period()
@@ -111,47 +111,47 @@ def editor_config(m: folium.Map, editable: folium.FeatureGroup, csp_id: int, cod
 
 
 @bp.route("/api/zones", methods=["POST"])
-@roles_required(*ZONE_ROLES)
+@permission_required("zone.edit")
 def api_create():
     data = request.get_json(silent=True) or {}
     try:
         csp_id, code = int(data.get("csp_id")), str(data.get("sector_code") or "")
     except (TypeError, ValueError):
         return jsonify(error="Indiquez la circonscription et le secteur de la zone."), 400
-    return jsonify(pz.create_zone(get_engine(), _actor(), csp_id, code, data)), 201
+    return jsonify(pz.create_zone(get_db(), _actor(), csp_id, code, data)), 201
 
 
 @bp.route("/api/zones/<int:zone_id>", methods=["POST"])
-@roles_required(*ZONE_ROLES)
+@permission_required("zone.edit")
 def api_update(zone_id: int):
     data = request.get_json(silent=True) or {}
-    return jsonify(pz.update_zone(get_engine(), _actor(), zone_id, data)), 200
+    return jsonify(pz.update_zone(get_db(), _actor(), zone_id, data)), 200
 
 
 @bp.route("/api/zones/<int:zone_id>/supprimer", methods=["POST"])
-@roles_required(*ZONE_ROLES)
+@permission_required("zone.edit")
 def api_delete(zone_id: int):
-    return jsonify(pz.delete_zone(get_engine(), _actor(), zone_id)), 200
+    return jsonify(pz.delete_zone(get_db(), _actor(), zone_id)), 200
 
 
 @bp.route("/api/secteurs/<csp>/<code>/zones.geojson")
-@roles_required(*ZONE_ROLES)
+@permission_required("zone.edit")
 def api_export(csp: str, code: str):
     csp_id = _csp_id(csp)
-    require_sector(csp_id, code)
-    response = jsonify(pz.zones_geojson(pz.list_zones(get_engine(), current_scope(), csp_id, code)))
+    require_sector(csp_id, code, "zone.edit")
+    response = jsonify(pz.zones_geojson(pz.list_zones(get_db(), current_scope(), csp_id, code)))
     response.headers["Content-Disposition"] = f'attachment; filename="zones-{code}.geojson"'
     response.mimetype = "application/geo+json"
     return response
 
 
 @bp.route("/zones/<int:zone_id>/briefing")
-@roles_required(*ZONE_ROLES)
+@permission_required("zone.edit")
 def briefing(zone_id: int):
-    engine = get_engine()
+    engine = get_db()
     scope = current_scope()
     zone = pz.get_zone(engine, scope, zone_id)  # another sector's zone: not found (404), like an unknown one
-    require_sector(zone["csp_id"], zone["sector_code"])
+    require_sector(zone["csp_id"], zone["sector_code"], "zone.edit")
     period = _period()
     problems = [p for p in pz.sector_problems(engine, zone["csp_id"], zone["sector_code"])
                 if p["id"] in zone["problem_ids"]]
@@ -167,6 +167,6 @@ def _briefing_map(zone: dict) -> folium.Map:
     pad = 0.003
     m = base_map((lon0 - pad, lat0 - pad, lon1 + pad, lat1 + pad),
                  current_app.config["BASE_TILES_URL"], current_app.config["BASE_TILES_ATTRIBUTION"])
-    commune_layer(communes_around(get_engine(), shape, margin_m=2000)).add_to(m)
+    commune_layer(communes_around(get_db(), shape, margin_m=2000)).add_to(m)
     zone_outline(zone).add_to(m)
     return m

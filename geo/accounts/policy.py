@@ -1,0 +1,74 @@
+"""Who may do what: one table of role x action, and one rule per kind of resource.
+
+Every page, JSON endpoint and command that acts for a user asks
+:func:`permission_allowed` (the model is datasette's ``permission_allowed(actor,
+action, resource)``). The table says which roles may take an action at all; the
+resource (a sector, a CSP, a commune) is then checked against the user's scope. The
+database's row-level security (migration 0006) is the second lock behind it.
+
+Examples
+--------
+>>> from geo.accounts.users import SectorRef, UserScope
+>>> chief = UserScope("chef_secteur", sectors=(SectorRef(1, "CSP Belfort", "BEL-CENTRE"),))
+>>> permission_allowed(chief, "zone.edit", (1, "BEL-CENTRE")), permission_allowed(chief, "zone.edit", (1, "BEL-RESID"))
+(True, False)
+>>> permission_allowed(UserScope("referent"), "zone.edit", (1, "BEL-CENTRE"))
+False
+>>> permission_allowed(UserScope("partenaire"), "territory.view", "CSP Belfort")
+True
+>>> permission_allowed(chief, "fly")
+Traceback (most recent call last):
+...
+ValueError: Unknown action: fly.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection, Engine
+
+from geo.accounts.users import ROLES, UserScope, can_see_commune
+
+#: action -> the roles that may take it (then the resource must be in their scope).
+ACTIONS: dict[str, tuple[str, ...]] = {
+    # The list of CSPs and a CSP's territory (sectors, communes, population; no occurrence).
+    "territory.view": ROLES,
+    # A CSP's map and overview with occurrence figures: a chief, his CSPs only.
+    "csp.view": ("admin", "referent", "chef_secteur"),
+    # A sector's page, its cells and tiles: a chief, his sectors only.
+    "sector.view": ("admin", "referent", "chef_secteur"),
+    # Drawing, editing, exporting and briefing patrol zones: a chief, in his sectors.
+    "zone.edit": ("admin", "chef_secteur"),
+    # A commune's aggregated page: its mayor, a chief whose sectors cover it, admin and référent.
+    "commune.view": ("admin", "referent", "chef_secteur", "maire"),
+}
+
+
+def permission_allowed(scope: UserScope, action: str, resource=None, *,
+                       bind: Engine | Connection | None = None) -> bool:
+    """Whether the user of ``scope`` may take ``action`` on ``resource``.
+
+    Resources: ``(csp_id, code)`` for ``sector.*`` and ``zone.*``, a CSP's name for
+    ``csp.*`` (``territory.view``: every CSP), an INSEE code for ``commune.*`` (give
+    ``bind``: a chief's communes are those his sectors cover). Without a resource: whether
+    the role may take the action at all.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown action: {action}.")
+    if scope.role not in ACTIONS[action]:
+        return False
+    if resource is None or action == "territory.view":
+        return True
+    kind = action.partition(".")[0]
+    if kind in ("sector", "zone"):
+        csp_id, code = resource
+        return scope.can_see_sector(csp_id, code)
+    if kind == "csp":
+        return scope.can_see_csp(resource)
+    if kind == "commune":
+        if bind is None:
+            raise ValueError("commune.* needs the database (bind) to know a chief's communes.")
+        return can_see_commune(bind, scope, resource)
+    raise ValueError(f"No rule for the resources of {action}.")
+
+
+__all__ = ["ACTIONS", "permission_allowed"]
