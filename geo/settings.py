@@ -14,6 +14,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "sql"
 DATA_DIR = PROJECT_ROOT / "data"
 
+#: The roles of the web app's accounts (DESIGN.md section 4); the access policy says what each may do.
+ROLES = ("admin", "chef_secteur", "referent", "maire", "partenaire")
 #: Every geometry is stored in Lambert-93 (metres), metropolitan France and Corsica.
 SRID = 2154
 #: Days are local days: periods, months and weeks are those of Paris.

@@ -72,3 +72,17 @@ def test_psq_serve_runs_gunicorn_workers_that_answer(database_url, engine):
         output = server.communicate(timeout=30)[0]
     assert "with gunicorn, 2 workers x 2 threads" in output
     assert server.returncode == 0, output
+
+
+def test_psq_help_lists_our_commands_only_and_loads_nothing_heavy():
+    result = subprocess.run([str(PSQ), "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    for flask_option in ("--env-file", "--app", "--debug"):
+        assert flask_option not in result.stdout
+    for command in ("db", "demo", "export", "hotspots", "load", "serve", "user"):
+        assert f"\n  {command} " in result.stdout
+    # What makes --help slow is never imported to print it: the commands import geo/ when they run.
+    loaded = subprocess.run([sys.executable, "-c", "import sys, web.cli; print(' '.join(sorted(sys.modules)))"],
+                            capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    heavy = {"geopandas", "scipy", "sqlalchemy", "psycopg", "flask", "folium", "numpy", "pandas"}
+    assert heavy.isdisjoint(loaded), sorted(heavy.intersection(loaded))

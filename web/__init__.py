@@ -7,11 +7,10 @@ import os
 import re
 from urllib.parse import urlsplit
 
-from flask import Flask
-from flask_talisman import Talisman
+from typing import TYPE_CHECKING
 
-from geo.db import engine as database
-from geo.errors import PsqError
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def _flag(value: str | None) -> bool:
@@ -120,6 +119,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     PERMANENT_SESSION_LIFETIME
         A session ends after this long without a request (default 8 hours).
     """
+    # Imported here, not at the top: `psq` (web.cli) imports this package and must start quickly.
+    from flask import Flask
+    from flask_talisman import Talisman
+
+    from geo.db import engine as database
+    from geo.errors import PsqError
+
     app = Flask(__name__)
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("PSQ_SECRET_KEY") or database.local_secret("secret_key"),

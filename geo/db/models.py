@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from geo.settings import ROLES
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     REAL,
@@ -321,7 +322,7 @@ class CommuneCell(Base):
     insee: Mapped[str] = mapped_column(ForeignKey("commune.insee", ondelete="CASCADE"), primary_key=True)
 
 
-USER_ROLES = ("admin", "chef_secteur", "referent", "maire", "partenaire")
+USER_ROLES = ROLES
 
 
 class AppUser(Base):

@@ -89,6 +89,9 @@ class OccurrenceLoadReport:
 class BadRowsError(VectorFileError):
     """Rows that cannot be loaded; the message lists each with its reason."""
 
+    #: The first of ``problems`` is the headline (how many rows), the others the rows.
+    headline_first = True
+
     def __init__(self, name: str, total: int, bad: list[tuple[str, str]]):
         head = f"{name}: {len(bad)} of {total} rows are bad; nothing was written (use --skip-invalid to load the others)."
         super().__init__([head] + [f"{where}: {reason}." for where, reason in bad])

@@ -8,18 +8,11 @@ sentence per fault on stderr, with exit status 1, and changes nothing.
 from __future__ import annotations
 
 import click
-from flask.cli import FlaskGroup
 
 from web.cli import database, export, hotspots, load, serve, users
 
 
-def _create_app():
-    from web import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Sector maps and hotspots for the police de sécurité du quotidien."""
 

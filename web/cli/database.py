@@ -6,8 +6,6 @@ import sys
 
 import click
 
-from geo.db import engine as database
-from geo.db.cluster import EmbeddedCluster
 from web.cli.common import engine, user_errors
 
 
@@ -21,6 +19,9 @@ def db():
 @user_errors
 def db_start():
     """Start the embedded PostgreSQL + PostGIS cluster (initialising it the first time)."""
+    from geo.db import engine as database
+    from geo.db.cluster import EmbeddedCluster
+
     if database.external_url():
         click.echo("DATABASE_URL is set: psq uses that server and starts nothing.")
         return
@@ -34,6 +35,9 @@ def db_start():
 @user_errors
 def db_stop():
     """Stop the embedded cluster."""
+    from geo.db import engine as database
+    from geo.db.cluster import EmbeddedCluster
+
     if database.external_url():
         click.echo("DATABASE_URL is set: psq did not start that server and will not stop it.")
         return
@@ -45,6 +49,9 @@ def db_stop():
 @user_errors
 def db_status():
     """Say whether the database is running, where, and its schema revision."""
+    from geo.db import engine as database
+    from geo.db.cluster import EmbeddedCluster
+
     from geo.db.migrations import current_revision, head_revision
 
     if database.external_url():
@@ -65,6 +72,8 @@ def db_status():
 @user_errors
 def db_url():
     """Print the SQLAlchemy URL of the database (starting the embedded cluster if needed)."""
+    from geo.db import engine as database
+
     click.echo(database.database_url())
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from geo.analysis.hotspots import HotspotInputError
 from web.cli.common import engine, user_errors
 
 
@@ -44,6 +43,8 @@ def export_sectors_command(fmt, output, as_of, csp):
 @user_errors
 def export_hotspots_command(run, fmt, output):
     """Export the cells (or DBSCAN clusters) of a hotspot run, in EPSG:4326."""
+    from geo.analysis.hotspots import HotspotInputError
+
     from geo.export.hotspots import export_hotspots
 
     try:

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-import sys
 
 import click
 
-from geo.accounts.users import ROLES, AccountError
+from geo.settings import ROLES
 from web.cli.common import engine, user_errors
 
 
-def account_errors(command):
-    """``psq``'s user errors, plus refused accounts: one sentence on stderr, exit status 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return user_errors(command)(*args, **kwargs)
-        except AccountError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper
+#: Refused accounts are errors of geo/ like any other (geo.errors.PsqError): one sentence, exit status 1.
+account_errors = user_errors
 
 
 def _engine():
