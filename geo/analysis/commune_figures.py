@@ -69,12 +69,11 @@ from geo.db.unit_of_work import connection
 from geo.errors import PsqError
 from geo.problems.categories import categories
 from geo.problems.status import LABELS as STATUS_LABELS
-from geo.settings import LOCAL_TZ
+from geo.settings import CELL_SIZE_M, LOCAL_TZ
 from geo.territory.projections import METROPOLITAN_SRID
 
 #: Smallest published count of an atom (a cell-month, a category-month, a month) for a mayor.
 MIN_CELL_COUNT = disclosure.MIN_COUNT
-CELL_SIZE_M = 200.0
 MONTHS = 12
 #: Longest period of the mayor's page, in whole months.
 MAX_PERIOD_MONTHS = 24
@@ -543,7 +542,7 @@ def commune_problems(engine: Engine, insee: str) -> list[ProblemLine]:
     """
     labels = {c.code: c.label for c in categories()}
     with connection(engine) as conn:
-        rows = conn.execute(named_query("commune_problems"), {"insee": insee}).all()
+        rows = conn.execute(named_query("commune_problems"), {"insee": insee, "tz": LOCAL_TZ}).all()
     return [ProblemLine(r.title, labels.get(r.category, r.category), STATUS_LABELS.get(r.status, r.status),
                         r.reported_on, r.status_changed_on, r.partner) for r in rows]
 

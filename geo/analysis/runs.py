@@ -13,26 +13,33 @@ import dataclasses
 import datetime as dt
 import json
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from geo.analysis.hotspots import CATEGORIES, Grid, HotspotInputError, count_points, emerging_hotspots, gistar, kde_grid
+from geo.analysis.hotspots import Grid, HotspotInputError
+from geo.analysis.hotspots.emerging import MIN_STEPS
 from geo.analysis.hotspots.hexgrid import hex_counts, hex_gistar, hex_scope
-from geo.analysis.hotspots.significance import gi_bin, two_sided_p
-from geo.analysis.points import Points, Scope, fetch_points, parse_scope, resolve_category
+from geo.analysis.methods import (
+    EMERGING_WEEKS,
+    SIGNIFICANCE,
+    Cells,
+    dbscan_clusters,
+    density_cells,
+    emerging_cells,
+    gistar_cells,
+    step_starts,
+)
+from geo.analysis.points import Points, fetch_points, resolve_category
+from geo.analysis.scopes import Scope, parse_scope
 from geo.db.bulk import copy_rows
 from geo.db.unit_of_work import transaction
-from geo.settings import LOCAL_TZ
+from geo.settings import CELL_SIZE_M, DBSCAN_EPS_M, DBSCAN_MIN_POINTS
 
 METHODS = ("gistar", "kde", "dbscan", "emerging")
-SIGNIFICANCE = 0.05  # "significant" in the stored cells: FDR-adjusted p at most 5 %
-DEFAULT_CELL = 200.0
-DBSCAN_EPS = 100.0
-DBSCAN_MIN_POINTS = 10
-MIN_STEPS = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,13 +49,13 @@ class RunRequest:
     first: dt.date | None = None
     last: dt.date | None = None
     category: str | None = None
-    cell: float = DEFAULT_CELL
+    cell: float = CELL_SIZE_M
     grid: str = "square"  # or "hex" (Gi* only): hexagons of area cell²
     band: float | None = None  # metres; default 1.5 x cell (queen neighbours)
     step: str = "week"
     lag: int = 1
     bandwidth: float | None = None
-    eps: float = DBSCAN_EPS
+    eps: float = DBSCAN_EPS_M
     min_points: int = DBSCAN_MIN_POINTS
 
 
@@ -77,7 +84,7 @@ def default_period(request: RunRequest, today: dt.date | None = None) -> tuple[d
     if request.first:
         first = request.first
     elif request.method == "emerging":
-        first = last - dt.timedelta(days=7 * 104 - 1)
+        first = last - dt.timedelta(days=7 * EMERGING_WEEKS - 1)
     else:
         first = last - dt.timedelta(days=364)
     if first > last:
@@ -123,7 +130,7 @@ class _Stored:
     summary: dict
     warnings: tuple[str, ...]
     cells: pd.DataFrame | None = None
-    clusters: list[tuple[int, int, bytes]] | None = None
+    clusters: gpd.GeoDataFrame | None = None
 
 
 def _grid(scope: Scope, request: RunRequest) -> Grid:
@@ -133,35 +140,32 @@ def _grid(scope: Scope, request: RunRequest) -> Grid:
     return grid
 
 
-def _counted(points: Points, grid: Grid, scope: Scope, **steps) -> tuple[np.ndarray, list[str]]:
+def _require_points(points: Points, scope: Scope) -> None:
     if len(points.x) == 0:
         raise HotspotInputError(f"no occurrence in {scope.label} over this period and category")
-    counted = count_points(grid, points.x, points.y, **steps)
-    notes = []
-    if counted.outside:
-        notes.append(f"{counted.outside} occurrences lie in edge cells whose centre is outside the scope: not counted")
-    return counted.counts, notes
+
+
+def _notes(cells: Cells) -> tuple[str, ...]:
+    outside = (f"{cells.outside} occurrences lie in edge cells whose centre is outside the scope: not counted",)
+    return (outside if cells.outside else ()) + cells.warnings
 
 
 def _gistar(points: Points, scope: Scope, first, last, request: RunRequest) -> _Stored:
     if request.grid == "hex":
         return _hex_gistar(points, scope, request)
     grid = _grid(scope, request)
-    counts, notes = _counted(points, grid, scope)
-    result = gistar(counts, grid, band=request.band)
-    frame = result.to_frame(grid, counts).assign(
-        significant=lambda f: f.p_fdr <= SIGNIFICANCE)
-    summary = {_bin_label(b): int(n) for b, n in sorted(frame.gi_bin.value_counts().items(), reverse=True)}
+    _require_points(points, scope)
+    cells = gistar_cells(points, grid, band=request.band)
+    summary = {_bin_label(b): int(n) for b, n in sorted(cells.frame.gi_bin.value_counts().items(), reverse=True)}
     params = {"grid": "square", "cell": request.cell, "band": request.band or 1.5 * request.cell,
               "fdr": "benjamini-hochberg", "significance": SIGNIFICANCE}
-    return _Stored(params, summary, tuple(notes) + result.warnings, cells=frame)
+    return _Stored(params, summary, _notes(cells), cells=cells.frame)
 
 
 def _hex_gistar(points: Points, scope: Scope, request: RunRequest) -> _Stored:
     """Gi* on hexagons of area cell², neighbours within one ring (the six touching)."""
     cells = hex_scope(scope.geometry, request.cell)
-    if len(points.x) == 0:
-        raise HotspotInputError(f"no occurrence in {scope.label} over this period and category")
+    _require_points(points, scope)
     counted = hex_counts(cells, points.x, points.y)
     result = hex_gistar(cells, counted.counts)
     frame = pd.DataFrame({"i": cells.q, "j": cells.r, "count": counted.counts, "z": result.z, "p": result.p,
@@ -177,14 +181,13 @@ def _hex_gistar(points: Points, scope: Scope, request: RunRequest) -> _Stored:
 
 def _kde(points: Points, scope: Scope, first, last, request: RunRequest) -> _Stored:
     grid = _grid(scope, request)
-    counts, notes = _counted(points, grid, scope)
-    density = kde_grid(grid, points.x, points.y, bandwidth=request.bandwidth)
-    i, j = grid.ids()
-    frame = pd.DataFrame({"i": i, "j": j, "count": counts[grid.mask], "density": density.density[grid.mask]})
-    summary = {"bandwidth (m)": round(density.bandwidth), "peak density (per km²)": round(float(frame.density.max()), 1)}
-    params = {"cell": request.cell, "bandwidth": density.bandwidth, "kernel": "quartic",
+    _require_points(points, scope)
+    cells = density_cells(points, grid, bandwidth=request.bandwidth)
+    summary = {"bandwidth (m)": round(cells.bandwidth),
+               "peak density (per km²)": round(float(cells.frame.density.max()), 1)}
+    params = {"cell": request.cell, "bandwidth": cells.bandwidth, "kernel": "quartic",
               "bandwidth_given": request.bandwidth is not None}
-    return _Stored(params, summary, tuple(notes), cells=frame)
+    return _Stored(params, summary, _notes(cells), cells=cells.frame)
 
 
 def _emerging(points: Points, scope: Scope, first, last, request: RunRequest) -> _Stored:
@@ -194,54 +197,21 @@ def _emerging(points: Points, scope: Scope, first, last, request: RunRequest) ->
         raise HotspotInputError(
             f"emerging hotspots need at least {MIN_STEPS} time steps; {first} to {last} holds {len(starts)} "
             f"{request.step}s: choose a longer period")
-    step_index = np.searchsorted(np.asarray(starts, "datetime64[us]"), points.at, side="right") - 1
-    cube, notes = _counted(points, grid, scope, step_index=step_index, n_steps=len(starts))
-    result = emerging_hotspots(cube, grid, band=request.band, k=request.lag)
-    names = np.array(CATEGORIES)
-    z_final, q_final = result.z[-1], result.p_fdr[-1]
-    i, j = grid.ids()
-    frame = pd.DataFrame({
-        "i": i, "j": j, "count": cube.sum(axis=0)[grid.mask], "z": z_final[grid.mask], "p": two_sided_p(z_final[grid.mask]), "p_fdr": q_final[grid.mask],
-        "gi_bin": gi_bin(z_final, q_final)[grid.mask], "emerging_category": names[result.category[grid.mask]],
-        "trend": result.trend.trend,
-    })
-    frame["significant"] = frame.p_fdr <= SIGNIFICANCE
+    _require_points(points, scope)
+    cells = emerging_cells(points, grid, starts, band=request.band, lag=request.lag)
+    frame = cells.frame
     summary = {name: int(n) for name, n in frame.emerging_category.value_counts().items() if name != "no pattern"}
     summary["no pattern"] = int((frame.emerging_category == "no pattern").sum())
     params = {"cell": request.cell, "band": request.band or 1.5 * request.cell, "step": request.step,
               "steps": len(starts), "lag": request.lag, "first_step": starts[0].isoformat(),
               "significance_of_bins": 0.10, "trend_alpha": 0.05}
-    return _Stored(params, summary, tuple(notes) + result.warnings, cells=frame)
-
-
-def step_starts(first: dt.date, last: dt.date, step: str) -> list[dt.datetime]:
-    """Local start of every step covering [first, last]: ISO weeks (Monday) or months."""
-    if step == "week":
-        start = first - dt.timedelta(days=first.weekday())
-        days = range(0, (last - start).days + 1, 7)
-        return [dt.datetime.combine(start + dt.timedelta(days=d), dt.time()) for d in days]
-    if step == "month":
-        months = pd.period_range(first, last, freq="M")
-        return [p.to_timestamp().to_pydatetime() for p in months]
-    raise HotspotInputError(f"unknown step '{step}': choose week or month")
+    return _Stored(params, summary, _notes(cells), cells=frame)
 
 
 def _dbscan(conn: Connection, scope: Scope, first, last, category, request: RunRequest) -> _Stored:
-    # ORDER BY in the window: DBSCAN gives a border point to the first cluster that
-    # reaches it, so a fixed input order makes the run repeatable.
-    rows = conn.execute(sa.text(
-        "WITH pts AS (SELECT id, geom FROM occurrence WHERE ST_Intersects(geom, ST_GeomFromWKB(:scope, 2154)) "
-        "AND occurred_at >= (CAST(:first AS date)::timestamp AT TIME ZONE :tz) "
-        "AND occurred_at < ((CAST(:last AS date) + 1)::timestamp AT TIME ZONE :tz) "
-        "AND (CAST(:category AS text) IS NULL OR category_code = :category)), "
-        "clustered AS (SELECT geom, ST_ClusterDBSCAN(geom, eps => :eps, minpoints => :minpoints) "
-        "OVER (ORDER BY id) AS cid FROM pts) "
-        "SELECT cid, count(*) AS n, ST_AsBinary(ST_ConvexHull(ST_Collect(geom))) AS hull "
-        "FROM clustered WHERE cid IS NOT NULL GROUP BY cid ORDER BY cid"),
-        {"scope": shapely.to_wkb(scope.geometry), "first": first, "last": last, "tz": LOCAL_TZ,
-         "category": category, "eps": request.eps, "minpoints": request.min_points}).all()
-    clusters = [(int(r.cid) + 1, int(r.n), bytes(r.hull)) for r in rows]
-    summary = {"clusters": len(clusters), "occurrences in clusters": sum(n for _, n, _ in clusters)}
+    clusters = dbscan_clusters(conn, scope.geometry, first, last, category, eps=request.eps,
+                               min_points=request.min_points)
+    summary = {"clusters": len(clusters), "occurrences in clusters": int(clusters.occurrences.sum())}
     params = {"eps": request.eps, "minpoints": request.min_points, "order": "occurrence id"}
     return _Stored(params, summary, (), clusters=clusters)
 
@@ -271,8 +241,8 @@ def _store_cells(conn, run_id: int, cells: pd.DataFrame) -> None:
 
 def _store_clusters(conn, run_id: int, clusters) -> None:
     copy_rows(conn, "hotspot_cluster", ["run_id", "cluster_id", "occurrences", "hull"],
-              ((run_id, cid, n, shapely.to_wkb(shapely.set_srid(shapely.from_wkb(hull), 2154), hex=True,
-                                                 include_srid=True)) for cid, n, hull in clusters))
+              ((run_id, int(cid), int(n), shapely.to_wkb(shapely.set_srid(hull, 2154), hex=True, include_srid=True))
+               for cid, n, hull in zip(clusters.cluster_id, clusters.occurrences, clusters.geometry)))
 
 
 def _plain(value):

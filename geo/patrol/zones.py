@@ -8,7 +8,9 @@ write goes to ``audit_log``. A withdrawn zone is kept (``deleted_at``).
 
 Analysis: :func:`zone_contents` (occurrences by category inside a zone and the
 significant Gi* hot cells of its sector that it covers) and :func:`suggest_zones`
-(candidate polygons: buffered hot cells and DBSCAN cluster hulls).
+(candidate polygons: buffered hot cells and DBSCAN cluster hulls). Gi* and DBSCAN are
+those of `geo.analysis.methods`, the paths of the sector page and the stored runs; the
+sectors valid on a day come from `geo.analysis.scopes`.
 
 Examples
 --------
@@ -36,12 +38,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from geo.accounts.policy import permission_allowed
 from geo.accounts.users import UserScope, audit
-from geo.analysis.hotspots import Grid, count_points, gistar
-from geo.analysis.points import LOCAL_TZ, Scope, fetch_points
+from geo.analysis.hotspots import Grid
+from geo.analysis.methods import cell_squares, dbscan_clusters, gistar_cells
+from geo.analysis.points import fetch_points
+from geo.analysis.scopes import Scope, area_on_day, sector_on_day
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection, transaction
 from geo.errors import Forbidden, NotFound, PsqError
 from geo.problems.categories import categories
+from geo.settings import CELL_SIZE_M, LOCAL_TZ
 
 DAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
 #: Share of a zone's area (or m², whichever is larger) that may lie outside the user's sectors.
@@ -49,11 +54,7 @@ OUTSIDE_SHARE = 0.05
 OUTSIDE_M2 = 50.0
 MAX_AREA_M2 = 4_000_000.0
 MIN_AREA_M2 = 100.0
-CELL = 200.0
-SIGNIFICANCE = 0.05
 SUGGESTION_BUFFER = 50.0
-DBSCAN_EPS = 60.0
-DBSCAN_MIN_POINTS = 40
 #: A suggestion needs at least this many occurrences (isolated events can be "significant" Gi* cells).
 MIN_SUGGESTION_OCCURRENCES = 10
 
@@ -243,11 +244,11 @@ def visible_sectors(scope: UserScope) -> list[str] | None:
     return None if scope.sees_everything else [f"{s.csp_id}:{s.code}" for s in scope.sectors]
 
 
-def allowed_area(conn: Connection, scope: UserScope, csp_id: int | None = None, day: dt.date | None = None):
-    """The union of the user's current sectors (in one CSP if given; every sector for admin), EPSG:2154."""
-    found = conn.execute(named_query("patrol_allowed_area"),
-                         {"csp": csp_id, "sectors": visible_sectors(scope), "day": day or dt.date.today()}).scalar()
-    return shapely.from_wkb(bytes(found)) if found is not None else shapely.MultiPolygon()
+def allowed_area(bind: Engine | Connection, scope: UserScope, csp_id: int | None = None,
+                 day: dt.date | None = None) -> shapely.MultiPolygon:
+    """The union of the user's sectors valid on a day (default today; in one CSP if given; every sector for
+    admin), EPSG:2154; empty for a user with no sector (fail closed)."""
+    return area_on_day(bind, day or dt.date.today(), csp_id=csp_id, keys=visible_sectors(scope))
 
 
 def check_geometry(conn: Connection, scope: UserScope, csp_id: int, geom) -> None:
@@ -442,14 +443,11 @@ def sector_problems(engine: Engine, csp_id: int, sector_code: str) -> list[dict]
     return [dict(r._mapping) for r in rows]
 
 
-def sector_geometry(engine: Engine, csp_id: int, sector_code: str, day: dt.date | None = None):
+def sector_geometry(bind: Engine | Connection, csp_id: int, sector_code: str,
+                    day: dt.date | None = None) -> shapely.MultiPolygon | None:
     """The sector's version valid on a day (default today), EPSG:2154; None if none."""
-    with connection(engine) as conn:
-        found = conn.execute(sa.text(
-            "SELECT ST_AsBinary(geom) FROM sector WHERE csp_id = :csp AND code = :code AND valid_from <= :day "
-            "AND (valid_to IS NULL OR valid_to > :day)"),
-            {"csp": csp_id, "code": sector_code, "day": day or dt.date.today()}).scalar()
-    return None if found is None else shapely.from_wkb(bytes(found))
+    sector = sector_on_day(bind, day or dt.date.today(), csp_id=csp_id, code=sector_code)
+    return None if sector is None else sector.geometry
 
 
 # -- analysis --------------------------------------------------------------------
@@ -468,8 +466,7 @@ class HotCells:
         return cls(*(np.empty(0, int) for _ in range(4)), np.empty(0, object))
 
     def squares(self) -> np.ndarray:
-        x0, y0 = self.i * CELL, self.j * CELL
-        return shapely.box(x0, y0, x0 + CELL, y0 + CELL)
+        return cell_squares(self.i, self.j, CELL_SIZE_M)
 
     def only(self, keep: np.ndarray) -> HotCells:
         return HotCells(self.i[keep], self.j[keep], self.z[keep], self.count[keep], self.category[keep])
@@ -481,23 +478,22 @@ def sector_hot_cells(engine: Engine, csp_id: int, sector_code: str, period: Peri
     Per category, because a chief works on problems of one kind: all categories mixed,
     the background of a town centre hides a dealing point.
     """
-    area = sector_geometry(engine, csp_id, sector_code, period.last)
-    if area is None:
+    sector = sector_on_day(engine, period.last, csp_id=csp_id, code=sector_code)
+    if sector is None:
         return HotCells.empty()
-    scope = Scope("sector", sector_code, area if area.geom_type == "MultiPolygon" else shapely.MultiPolygon([area]))
-    grid = Grid.from_polygon(scope.geometry, size=CELL)
+    scope = sector.scope()
+    grid = Grid.from_polygon(scope.geometry, size=CELL_SIZE_M)
     parts = [_category_hot_cells(engine, scope, grid, period, c.code) for c in categories()]
     return HotCells(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("i", "j", "z", "count", "category")))
 
 
-def _category_hot_cells(engine: Engine, scope: Scope, grid: Grid, period: Period, category: str) -> HotCells:
-    with connection(engine) as conn:
-        points = fetch_points(conn, scope, period.first, period.last, category)
+def _category_hot_cells(engine: Engine | Connection, scope: Scope, grid: Grid, period: Period,
+                        category: str) -> HotCells:
+    points = fetch_points(engine, scope, period.first, period.last, category)
     if len(points.x) < 2 or grid.n_cells < 2:
         return HotCells.empty()
-    counts = count_points(grid, points.x, points.y).counts
-    frame = gistar(counts, grid).to_frame(grid, counts)
-    hot = frame[(frame.p_fdr <= SIGNIFICANCE) & (frame.z > 0) & (frame["count"] > 0)]
+    frame = gistar_cells(points, grid).frame
+    hot = frame[frame.significant & (frame.z > 0) & (frame["count"] > 0)]
     return HotCells(hot.i.to_numpy(), hot.j.to_numpy(), hot.z.to_numpy(), hot["count"].to_numpy(),
                     np.full(len(hot), category, dtype=object))
 
@@ -511,9 +507,9 @@ def zone_contents(engine: Engine, scope: UserScope, zone: dict, period: Period, 
     hot cells of the zone's sector only.
     """
     with connection(engine) as conn:
+        mine = None if visible_sectors(scope) is None else shapely.to_wkb(allowed_area(conn, scope))
         rows = conn.execute(named_query("patrol_zone_contents"), {
-            "id": zone["id"], "sectors": visible_sectors(scope), "day": dt.date.today(), "tz": LOCAL_TZ,
-            "first": period.first, "last": period.last}).all()
+            "id": zone["id"], "area": mine, "tz": LOCAL_TZ, "first": period.first, "last": period.last}).all()
     labels = {c.code: c.label for c in categories()}
     by_category = [{"code": r.category_code, "label": labels.get(r.category_code, r.category_code), "count": r.n}
                    for r in rows]
@@ -569,16 +565,22 @@ def _hot_suggestions(hot: HotCells, sector) -> list[dict]:
     return [c for c in out if c]
 
 
-def _cluster_suggestions(engine: Engine, sector, period: Period) -> list[dict]:
-    with connection(engine) as conn:
-        rows = conn.execute(named_query("patrol_zone_clusters"), {
-            "scope": shapely.to_wkb(sector), "tz": LOCAL_TZ, "first": period.first, "last": period.last,
-            "eps": DBSCAN_EPS, "minpoints": DBSCAN_MIN_POINTS}).all()
+#: DBSCAN of the suggestions: tighter than the defaults of geo.settings (100 m, 10 points) that the sector
+#: page and the stored runs use, because a suggestion is one place to patrol and is sought over every
+#: category at once. With the defaults a town centre's occurrences chain into one cluster: on the demo's
+#: last 365 days, BEL-CENTRE gives one cluster of 2,646 occurrences over 2.8 km² (its three planted places
+#: merged), where 60 m and 40 points give those three places, of 0.03 to 0.06 km² each.
+SUGGESTION_DBSCAN_EPS_M = 60.0
+SUGGESTION_DBSCAN_MIN_POINTS = 40
+
+
+def _cluster_suggestions(engine: Engine | Connection, sector, period: Period) -> list[dict]:
+    clusters = dbscan_clusters(engine, sector, period.first, period.last, eps=SUGGESTION_DBSCAN_EPS_M,
+                               min_points=SUGGESTION_DBSCAN_MIN_POINTS)
     out = []
-    for r in rows:
-        hull = shapely.from_wkb(bytes(r.hull)).buffer(SUGGESTION_BUFFER)
-        label = f"Regroupement DBSCAN de {r.n} faits (rayon {DBSCAN_EPS:g} m)"
-        out.append(_candidate("dbscan", label, hull, sector, int(r.n)))
+    for n, hull in sorted(zip(clusters.occurrences, clusters.geometry), key=lambda c: -c[0]):  # largest first
+        label = f"Regroupement DBSCAN de {n} faits (rayon {SUGGESTION_DBSCAN_EPS_M:g} m)"
+        out.append(_candidate("dbscan", label, hull.buffer(SUGGESTION_BUFFER), sector, int(n)))
     return [c for c in out if c]
 
 

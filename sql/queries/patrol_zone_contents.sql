@@ -1,16 +1,14 @@
 -- Occurrences inside a patrol zone by category, between two local days (both included),
 -- counted only inside the user's current sectors: the zone is clipped to them in the query
 -- itself (a zone may be drawn a little over a border; what lies beyond is never counted).
--- :id integer, :sectors text[] of 'csp_id:code' or NULL (NULL: no clip, for those who see
--- everything), :day date (the sectors valid that day), :tz text, :first date, :last date.
--- A user with no sector gets a NULL area, hence no row (fail closed).
+-- :id integer, :area WKB (EPSG:2154) of the user's current sectors (geo.patrol.zones.allowed_area,
+-- read by sql/queries/sector_on_day.sql) or NULL (no clip, for those who see everything),
+-- :tz text, :first date, :last date.
+-- A user with no sector gets an empty area, hence no row (fail closed).
 WITH mine AS MATERIALIZED (
-    SELECT ST_Union(s.geom) AS geom
-    FROM sector s
-    WHERE (s.csp_id || ':' || s.code) = ANY (CAST(:sectors AS text[]))
-      AND s.valid_from <= :day AND (s.valid_to IS NULL OR s.valid_to > :day)
+    SELECT ST_GeomFromWKB(CAST(:area AS bytea), 2154) AS geom
 ), area AS MATERIALIZED (
-    SELECT CASE WHEN CAST(:sectors AS text[]) IS NULL THEN z.geom
+    SELECT CASE WHEN (SELECT geom FROM mine) IS NULL THEN z.geom
                 ELSE ST_Intersection(z.geom, (SELECT geom FROM mine)) END AS geom
     FROM patrol_zone z
     WHERE z.id = :id AND z.deleted_at IS NULL

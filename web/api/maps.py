@@ -17,9 +17,10 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection
+from geo.settings import CELL_SIZE_M
 from web.access import permission_required
 from web.db import get_db
-from web.pages.sector import CELL, find_sector, read_filters
+from web.pages.sector import find_sector, read_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -66,7 +67,7 @@ def sector_cells(csp: str, code: str):
     with connection(get_db()) as conn:
         body = conn.execute(named_query("sector_cells"), {
             "sector_id": sector.id, "lon0": bbox[0], "lat0": bbox[1], "lon1": bbox[2], "lat1": bbox[3],
-            "first": filters.first, "last": filters.last, "category": filters.category, "cell": CELL}).scalar()
+            "first": filters.first, "last": filters.last, "category": filters.category, "cell": CELL_SIZE_M}).scalar()
     # The FeatureCollection is built by PostGIS as text: no re-encoding in Python.
     return Response(body, mimetype="application/geo+json", headers={"Cache-Control": "private, max-age=60"})
 

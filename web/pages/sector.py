@@ -3,10 +3,11 @@
 A map of one sector (its limit, the communes as background, its problems, its
 occurrences as 200 m cell counts loaded for the view, and the hotspot statistics
 computed on the fly) with a side panel (figures by category, the list of problems).
-Statistics are computed for each view and never stored in the database (Gi* and the
-density take milliseconds on a sector, the emerging categories well under a second);
-the app process keeps the latest ones in memory for identical views until occurrences
-are added (``cached_analysis``).
+The statistics are :func:`geo.analysis.sector_view.analyse`'s (Gi*, density, clusters,
+emerging categories), computed for each view and never stored in the database; the app
+process keeps the latest ones in memory for identical views until occurrences are added
+(``cached_analysis``). This module parses the request, checks access, builds the map and
+renders it.
 
 The helpers that read the period, the category and the sector of a request are
 shared with the JSON endpoints of web/api/maps.py.
@@ -14,38 +15,25 @@ shared with the JSON endpoints of web/api/maps.py.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import threading
 from collections import OrderedDict
 
 import folium
 import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, render_template, request, url_for
-from shapely import wkb
 from werkzeug.datastructures import MultiDict
 
-from geo.analysis.hotspots import (
-    CATEGORIES,
-    Grid,
-    HotspotInputError,
-    count_points,
-    emerging_hotspots,
-    gistar,
-    grid_frame,
-    kde_grid,
-)
-from geo.analysis.points import Points, Scope, fetch_points
-from geo.analysis.runs import step_starts
+from geo.analysis import sector_view
+from geo.analysis.scopes import Sector, sector_on_day
+from geo.analysis.sector_view import Analysis, ViewFilters
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection
 from geo.patrol import zones as pz
 from geo.problems.categories import categories, resolve
 from geo.problems.status import LABELS as STATUS_LABELS
+from geo.settings import LOCAL_TZ
 from geo.territory.lookup import communes_around
 from layers.base_map import base_map
 from layers.hotspot_layers import (
@@ -67,23 +55,9 @@ from web.pages.zones import editor_config
 
 bp = Blueprint("sector_pages", __name__)
 
-#: Who may open a sector page (a chief: only his own sectors).
-CELL = 200.0
-EMERGING_WEEKS = 104
-DBSCAN_EPS, DBSCAN_MIN_POINTS = 100.0, 10
-# DBSCAN's cost grows with the neighbours of each point: 100,000 points in a city centre
-# take seconds. Past this many points the page gives a note instead (a category or a
-# shorter period brings it back).
-DBSCAN_MAX_POINTS = 20_000
 
-
-@dataclasses.dataclass(frozen=True)
-class Filters:
-    """The period (local days, both included) and the category (code, or None for all) of a view."""
-
-    first: dt.date
-    last: dt.date
-    category: str | None
+class Filters(ViewFilters):
+    """The period (local days, both included) and the category (code, or None for all) of a request's view."""
 
     def query(self) -> dict[str, str]:
         """The filters as query-string parameters (``du``, ``au``, ``categorie``)."""
@@ -91,21 +65,6 @@ class Filters:
         if self.category:
             args["categorie"] = self.category
         return args
-
-
-@dataclasses.dataclass(frozen=True)
-class Sector:
-    """One version of a sector: ids, names and its geometry in EPSG:2154."""
-
-    id: int
-    csp_id: int
-    csp_name: str
-    code: str
-    name: str
-    geometry: shapely.MultiPolygon
-
-    def frame(self) -> gpd.GeoDataFrame:
-        return gpd.GeoDataFrame({"code": [self.code], "name": [self.name]}, geometry=[self.geometry], crs=2154)
 
 
 def _date_arg(args: MultiDict, key: str, default: dt.date) -> dt.date:
@@ -142,131 +101,13 @@ def find_sector(csp: str, code: str, day: dt.date) -> Sector:
         csp_id = conn.execute(named_query("csp_id_by_name"), {"csp": csp}).scalar()
         # An unknown CSP is checked as an id no one has: a chief gets 403, not a hint.
         require_sector(csp_id if csp_id is not None else -1, code)
-        row = conn.execute(named_query("sector_version"), {"csp": csp, "code": code, "day": day}).mappings().first()
-    if row is None:
+        sector = None if csp_id is None else sector_on_day(conn, day, csp_id=csp_id, code=code)
+    if sector is None:
         abort(404, description=f"Le secteur {code} de la circonscription « {csp} » n'existait pas le {day:%d/%m/%Y}.")
-    geometry = wkb.loads(bytes(row["geom"]))
-    if geometry.geom_type != "MultiPolygon":
-        geometry = shapely.MultiPolygon([geometry])
-    return Sector(row["id"], row["csp_id"], row["csp_name"], row["code"], row["name"], geometry)
+    return sector
 
 
-# -- statistics of the view, computed on the fly ------------------------------------------
-
-
-class TooManyPoints(HotspotInputError):
-    """A statistic that the page does not compute on so many points (its message is in French)."""
-
-    @property
-    def user_message(self) -> str:
-        return str(self)
-
-
-@dataclasses.dataclass
-class Analysis:
-    """The layers' data (GeoDataFrames in EPSG:2154, None when not computable) and French notes."""
-
-    gistar: gpd.GeoDataFrame | None = None
-    density: gpd.GeoDataFrame | None = None
-    clusters: gpd.GeoDataFrame | None = None
-    emerging: gpd.GeoDataFrame | None = None
-    notes: dict[str, str] = dataclasses.field(default_factory=dict)
-
-
-def _with_cells(frame, size: float = CELL) -> gpd.GeoDataFrame:
-    """The rows of a grid frame (``i``, ``j``) with their square as geometry."""
-    boxes = shapely.box(frame.i * size, frame.j * size, (frame.i + 1) * size, (frame.j + 1) * size)
-    return gpd.GeoDataFrame(frame, geometry=boxes, crs=2154)
-
-
-def _subset(points: Points, first: dt.date, last: dt.date) -> Points:
-    at = points.at
-    keep = (at >= np.datetime64(first, "us")) & (at < np.datetime64(last + dt.timedelta(days=1), "us"))
-    return points.where(keep)
-
-
-def _gistar_cells(points: Points, grid: Grid) -> gpd.GeoDataFrame:
-    counts = count_points(grid, points.x, points.y).counts
-    return _with_cells(gistar(counts, grid).to_frame(grid, counts))
-
-
-def _density_cells(points: Points, grid: Grid) -> gpd.GeoDataFrame:
-    if len(points.x) == 0:
-        raise HotspotInputError("there is no occurrence to estimate a density from")
-    density = kde_grid(grid, points.x, points.y).density
-    return _with_cells(grid_frame(grid, density=density))
-
-
-def _emerging_cells(points: Points, grid: Grid, last: dt.date, per_category: bool) -> gpd.GeoDataFrame:
-    """The emerging class of each cell over the 104 weeks up to ``last``.
-
-    With ``per_category`` (the view of all categories) each category gets its own cube
-    and only the cells with a trend are kept, labelled with their category: summed
-    together, the categories drown each other's recurring places in the background.
-    """
-    starts = step_starts(last - dt.timedelta(days=7 * EMERGING_WEEKS - 1), last, "week")
-    window = _subset(points, starts[0].date(), last)
-    if len(window.x) == 0:
-        raise HotspotInputError("no occurrence falls in the study area during the period")
-    if not per_category:
-        return _emerging_cube_cells(window, grid, starts)
-    labels = {c.code: c.label for c in categories()}
-    frames = []
-    for code in dict.fromkeys(window.category):
-        cells = _emerging_cube_cells(window.where(window.category == code), grid, starts)
-        cells = cells[cells.emerging_category.isin(EMERGING_STYLE)]
-        frames.append(cells.assign(category=labels.get(code, code)))
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=2154)
-
-
-def _emerging_cube_cells(window: Points, grid: Grid, starts) -> gpd.GeoDataFrame:
-    steps = np.searchsorted(np.asarray(starts, "datetime64[us]"), window.at, side="right") - 1
-    cube = count_points(grid, window.x, window.y, step_index=steps, n_steps=len(starts)).counts
-    result = emerging_hotspots(cube, grid)
-    names = np.array(CATEGORIES + ("outside",))
-    return _with_cells(grid_frame(grid, emerging_category=names[result.category], count=cube.sum(axis=0)))
-
-
-def _thousands(n: int) -> str:
-    """``12345`` -> ``"12 345"`` (French thousands, narrow no-break space)."""
-    return f"{n:,}".replace(",", "\u202f")
-
-
-def _clusters(sector: Sector, filters: Filters, n_points: int) -> gpd.GeoDataFrame:
-    if n_points > DBSCAN_MAX_POINTS:
-        raise TooManyPoints(f"{_thousands(n_points)} faits sur la période : trop pour calculer les agrégats sur "
-                            f"la page (au plus {_thousands(DBSCAN_MAX_POINTS)}). Choisissez une catégorie ou une "
-                            "période plus courte.")
-    with connection(get_db()) as conn:
-        rows = conn.execute(named_query("sector_clusters"), {
-            "sector_id": sector.id, "first": filters.first, "last": filters.last, "category": filters.category,
-            "eps": DBSCAN_EPS, "minpoints": DBSCAN_MIN_POINTS}).all()
-    return gpd.GeoDataFrame({"cluster_id": [r.cluster_id for r in rows], "occurrences": [r.occurrences for r in rows]},
-                            geometry=[wkb.loads(bytes(r.hull)) for r in rows], crs=2154)
-
-
-def analyse(sector: Sector, filters: Filters) -> Analysis:
-    """Gi*, density, DBSCAN clusters and emerging categories of a sector for the view's filters.
-
-    A statistic that cannot be computed (no occurrence, counts all equal...) leaves its
-    layer out and gives a French note instead.
-    """
-    scope = Scope("sector", sector.code, sector.geometry)
-    emerging_first = filters.last - dt.timedelta(days=7 * EMERGING_WEEKS + 6)
-    with connection(get_db()) as conn:
-        points = fetch_points(conn, scope, min(filters.first, emerging_first), filters.last, filters.category)
-    period = _subset(points, filters.first, filters.last)
-    grid = Grid.from_polygon(sector.geometry, size=CELL)
-    analysis = Analysis()
-    jobs = {"gistar": lambda: _gistar_cells(period, grid), "density": lambda: _density_cells(period, grid),
-            "clusters": lambda: _clusters(sector, filters, len(period.x)),
-            "emerging": lambda: _emerging_cells(points, grid, filters.last, filters.category is None)}
-    for key, job in jobs.items():
-        try:
-            setattr(analysis, key, job())
-        except HotspotInputError as error:
-            analysis.notes[key] = error.user_message
-    return analysis
+# -- statistics of the view: geo.analysis.sector_view, kept per view ------------------------
 
 
 def recurring_summary(cells: gpd.GeoDataFrame | None) -> list[dict]:
@@ -294,7 +135,8 @@ ANALYSIS_CACHE_SIZE = 64
 
 
 def cached_analysis(sector: Sector, filters: Filters) -> Analysis:
-    """:func:`analyse`, kept in memory for identical views until the occurrences change.
+    """:func:`geo.analysis.sector_view.analyse` on the request's connection, kept in memory for identical views
+    until the occurrences change.
 
     Occurrences are only ever added (imports skip what is already present), so the
     newest occurrence id in the key makes every entry stale at the next load. Many users
@@ -310,7 +152,7 @@ def cached_analysis(sector: Sector, filters: Filters) -> Analysis:
         if key in cache["entries"]:
             cache["entries"].move_to_end(key)
             return cache["entries"][key]
-    analysis = analyse(sector, filters)
+    analysis = sector_view.analyse(get_db(), sector, filters)
     with cache["lock"]:
         cache["entries"][key] = analysis
         while len(cache["entries"]) > ANALYSIS_CACHE_SIZE:
@@ -332,7 +174,7 @@ def _category_counts(sector: Sector, filters: Filters) -> list[dict]:
     """Occurrences of the period by category, every category listed (zeros included), in file order."""
     with connection(get_db()) as conn:
         found = dict(conn.execute(named_query("sector_category_counts"), {
-            "sector_id": sector.id, "first": filters.first, "last": filters.last}).all())
+            "sector_id": sector.id, "first": filters.first, "last": filters.last, "tz": LOCAL_TZ}).all())
     return [{"code": c.code, "label": c.label, "colour": c.colour, "count": found.get(c.code, 0)}
             for c in categories()]
 
@@ -416,7 +258,7 @@ def sector_page(csp: str, code: str):
     filters = read_filters(request.args)
     sector = find_sector(csp, code, filters.last)
     problems = _problems(sector, filters)
-    analysis = cached_analysis(sector, filters)
+    analysis = cached_analysis(sector, filters)  # Gi*, density, clusters, emerging: geo.analysis.sector_view.analyse
     counts = _category_counts(sector, filters)
     engine = get_db()
     zones = pz.list_zones(engine, current_scope(), sector.csp_id, sector.code)

@@ -23,8 +23,10 @@ import pandas as pd
 import shapely
 
 from geo.analysis.hotspots.errors import HotspotInputError
+from geo.settings import CELL_SIZE_M
 
-DEFAULT_CELL_SIZE = 200.0
+#: The project's cell side (geo.settings): 200 m.
+DEFAULT_CELL_SIZE = CELL_SIZE_M
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

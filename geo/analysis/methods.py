@@ -1,0 +1,231 @@
+"""The four hotspot methods of DESIGN.md section 5 on the occurrences of a scope, one path each.
+
+Every caller computes them here: the sector page (`geo.analysis.sector_view`), the stored
+runs of ``psq hotspots`` (`geo.analysis.runs`) and the patrol zones' contents and
+suggestions (`geo.patrol.zones`). The statistics themselves are the pure engine's
+(`geo.analysis.hotspots`); this module turns a scope's points into its grid's counts,
+calls the engine and gives one row per cell of the scope:
+
+- :func:`gistar_cells`: Getis-Ord Gi* with Benjamini-Hochberg FDR on the square grid;
+- :func:`density_cells`: the quartic kernel density;
+- :func:`emerging_cells`: the space-time cube of time steps (:func:`step_starts`) and the
+  emerging hot spot categories;
+- :func:`dbscan_clusters`: ``ST_ClusterDBSCAN`` in PostGIS (the one query
+  ``sql/queries/occurrence_clusters.sql``), with the defaults of `geo.settings`.
+
+Cells are squares of `geo.settings.CELL_SIZE_M` anchored at the Lambert-93 origin
+(:func:`cell_squares`); days and weeks are local days of `geo.settings.LOCAL_TZ`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy.engine import Connection, Engine
+
+from geo.analysis.hotspots import CATEGORIES, Grid, HotspotInputError, count_points, emerging_hotspots, gistar, kde_grid
+from geo.analysis.hotspots.grid import grid_frame
+from geo.analysis.hotspots.significance import gi_bin, two_sided_p
+from geo.analysis.points import Points
+from geo.db.queries import named_query
+from geo.db.unit_of_work import connection
+from geo.settings import CELL_SIZE_M, DBSCAN_EPS_M, DBSCAN_MIN_POINTS, LOCAL_TZ, SRID
+
+#: "Significant" in a cell row: FDR-adjusted p at most 5 %.
+SIGNIFICANCE = 0.05
+#: The emerging category of a cell with no trend (the others are hot or cold spots).
+NO_PATTERN = "no pattern"
+#: The emerging analysis's default span: 104 weekly steps (two years) up to the last day.
+EMERGING_WEEKS = 104
+
+
+@dataclasses.dataclass(frozen=True)
+class Cells:
+    """A statistic on the cells of a scope: one row per scope cell (``i``, ``j``, ...), and what was noted.
+
+    ``outside``: occurrences not counted (in edge cells whose centre lies outside the
+    scope); ``bandwidth``: the kernel density's, in metres (None for the other methods).
+    """
+
+    frame: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+    outside: int = 0
+    bandwidth: float | None = None
+
+
+def cell_squares(i, j, size: float = CELL_SIZE_M) -> np.ndarray:
+    """The square of each cell ``(i, j)`` of the grid anchored at the origin, as polygons in EPSG:2154.
+
+    Examples
+    --------
+    >>> cell_squares([4946], [33664])[0].bounds
+    (989200.0, 6732800.0, 989400.0, 6733000.0)
+    """
+    i, j = np.asarray(i), np.asarray(j)
+    return shapely.box(i * size, j * size, (i + 1) * size, (j + 1) * size)
+
+
+def with_squares(frame: pd.DataFrame, size: float = CELL_SIZE_M) -> gpd.GeoDataFrame:
+    """The rows of a cell frame (``i``, ``j``) with their square as geometry (EPSG:2154)."""
+    return gpd.GeoDataFrame(frame, geometry=cell_squares(frame.i, frame.j, size), crs=SRID)
+
+
+def gistar_cells(points: Points, grid: Grid, band: float | None = None) -> Cells:
+    """Gi* of every scope cell from the points' counts: ``i``, ``j``, ``count``, ``z``, ``p``, ``p_fdr``,
+    ``gi_bin``, ``significant`` (``p_fdr`` at most `SIGNIFICANCE`).
+
+    Parameters
+    ----------
+    points : Points
+        The occurrences (Lambert-93); those outside the scope's cells are counted in ``outside``.
+    grid : Grid
+        The scope's grid and mask.
+    band : float, optional
+        Distance band in metres; default 1.5 x cell size (queen neighbours).
+
+    Raises
+    ------
+    HotspotInputError
+        When Gi* is undefined (every cell has the same count).
+
+    Examples
+    --------
+    >>> grid = Grid(0, 0, 6, 6, size=200)
+    >>> x, y = np.array([50.0, 60, 70, 250, 250, 1100]), np.array([50.0, 60, 70, 50, 250, 1100])
+    >>> points = Points(x, y, np.zeros(6, "datetime64[us]"), np.arange(6), np.full(6, "a", object))
+    >>> cells = gistar_cells(points, grid)
+    >>> cells.frame.loc[0, ["i", "j", "count", "gi_bin"]].tolist(), cells.outside
+    ([0, 0, 3, 3], 0)
+    """
+    counted = count_points(grid, points.x, points.y)
+    result = gistar(counted.counts, grid, band=band)
+    frame = result.to_frame(grid, counted.counts)
+    frame["significant"] = frame.p_fdr <= SIGNIFICANCE
+    return Cells(frame, result.warnings, counted.outside)
+
+
+def density_cells(points: Points, grid: Grid, bandwidth: float | None = None) -> Cells:
+    """Quartic kernel density of every scope cell (per km²): ``i``, ``j``, ``count``, ``density``.
+
+    ``bandwidth`` in metres, by default from the data (the result's ``bandwidth``).
+    Raises HotspotInputError without any occurrence, or too few to estimate a bandwidth.
+
+    Examples
+    --------
+    >>> grid = Grid(0, 0, 3, 3, size=200)
+    >>> points = Points(np.array([300.0]), np.array([300.0]), np.zeros(1, "datetime64[us]"), np.arange(1),
+    ...                 np.array(["a"], object))
+    >>> cells = density_cells(points, grid, bandwidth=200)
+    >>> cells.frame.density.round(1).tolist()[3:6], cells.bandwidth
+    ([0.0, 23.9, 0.0], 200.0)
+    """
+    if len(points.x) == 0:
+        raise HotspotInputError("there is no occurrence to estimate a density from")
+    counted = count_points(grid, points.x, points.y)
+    density = kde_grid(grid, points.x, points.y, bandwidth=bandwidth)
+    return Cells(grid_frame(grid, count=counted.counts, density=density.density), (), counted.outside,
+                 float(density.bandwidth))
+
+
+def step_starts(first: dt.date, last: dt.date, step: str) -> list[dt.datetime]:
+    """Local start of every step covering [first, last]: ISO weeks (Monday) or months.
+
+    Examples
+    --------
+    >>> [d.date().isoformat() for d in step_starts(dt.date(2026, 1, 1), dt.date(2026, 1, 12), "week")]
+    ['2025-12-29', '2026-01-05', '2026-01-12']
+    >>> [d.date().isoformat() for d in step_starts(dt.date(2026, 1, 15), dt.date(2026, 2, 1), "month")]
+    ['2026-01-01', '2026-02-01']
+    """
+    if step == "week":
+        start = first - dt.timedelta(days=first.weekday())
+        days = range(0, (last - start).days + 1, 7)
+        return [dt.datetime.combine(start + dt.timedelta(days=d), dt.time()) for d in days]
+    if step == "month":
+        months = pd.period_range(first, last, freq="M")
+        return [p.to_timestamp().to_pydatetime() for p in months]
+    raise HotspotInputError(f"unknown step '{step}': choose week or month")
+
+
+def emerging_cells(points: Points, grid: Grid, starts: list[dt.datetime], band: float | None = None,
+                   lag: int = 1) -> Cells:
+    """Emerging hot spot category of every scope cell over the time steps beginning at ``starts``.
+
+    Each point falls in the last step that starts at or before its local time. One row
+    per scope cell: ``i``, ``j``, ``count`` (all steps), ``z``, ``p``, ``p_fdr`` and
+    ``gi_bin`` of the final step, ``emerging_category``, ``trend`` (Mann-Kendall: 1, 0,
+    -1), ``significant``.
+
+    Parameters
+    ----------
+    points : Points
+    grid : Grid
+    starts : list of datetime
+        Local start of each step, oldest first (:func:`step_starts`); at least 10.
+    band : float, optional
+        Spatial distance band in metres; default 1.5 x cell size (queen).
+    lag : int
+        Earlier steps in the neighbourhood (default 1).
+
+    Examples
+    --------
+    >>> grid = Grid(0, 0, 9, 9, size=200)
+    >>> starts = step_starts(dt.date(2026, 1, 5), dt.date(2026, 3, 29), "week")
+    >>> at = np.repeat(np.asarray(starts[-3:], "datetime64[us]"), 20) + np.timedelta64(1, "h")
+    >>> points = Points(np.full(60, 900.0), np.full(60, 900.0), at, np.arange(60), np.full(60, "a", object))
+    >>> cells = emerging_cells(points, grid, starts)           # hot in the last three of 13 weeks
+    >>> cell = cells.frame.set_index(["i", "j"]).loc[(4, 4)]
+    >>> int(cell["count"]), cell.emerging_category
+    (60, 'consecutive hot spot')
+    """
+    steps = np.searchsorted(np.asarray(starts, "datetime64[us]"), points.at, side="right") - 1
+    counted = count_points(grid, points.x, points.y, step_index=steps, n_steps=len(starts))
+    cube = counted.counts
+    result = emerging_hotspots(cube, grid, band=band, k=lag)
+    z_final, q_final = result.z[-1], result.p_fdr[-1]
+    names = np.array(CATEGORIES + ("outside the scope",))
+    frame = grid_frame(grid, count=cube.sum(axis=0), z=z_final, p=two_sided_p(z_final), p_fdr=q_final,
+                       gi_bin=gi_bin(z_final, q_final), emerging_category=names[result.category])
+    frame["trend"] = result.trend.trend
+    frame["significant"] = frame.p_fdr <= SIGNIFICANCE
+    return Cells(frame, result.warnings, counted.outside)
+
+
+def dbscan_clusters(bind: Engine | Connection, area, first: dt.date, last: dt.date, category: str | None = None,
+                    *, eps: float = DBSCAN_EPS_M, min_points: int = DBSCAN_MIN_POINTS) -> gpd.GeoDataFrame:
+    """DBSCAN clusters of the occurrences inside ``area`` between two local days (both included).
+
+    ``ST_ClusterDBSCAN(geom, eps, minpoints)`` in Lambert-93, the occurrences in id order
+    (repeatable). One row per cluster, numbered from 1: ``cluster_id``, ``occurrences``,
+    and the convex hull of its occurrences as geometry (EPSG:2154).
+
+    Parameters
+    ----------
+    bind : Engine or Connection
+    area : shapely (Multi)Polygon
+        EPSG:2154.
+    first, last : datetime.date
+    category : str, optional
+        One category code; None for all.
+    eps, min_points : float, int
+        Neighbourhood radius in metres and smallest cluster; default
+        `geo.settings.DBSCAN_EPS_M` and `geo.settings.DBSCAN_MIN_POINTS`.
+    """
+    with connection(bind) as conn:
+        rows = conn.execute(named_query("occurrence_clusters"), {
+            "area": shapely.to_wkb(area), "first": first, "last": last, "tz": LOCAL_TZ, "category": category,
+            "eps": eps, "minpoints": min_points}).all()
+    return gpd.GeoDataFrame({"cluster_id": [int(r.cluster_id) for r in rows],
+                             "occurrences": [int(r.occurrences) for r in rows]},
+                            geometry=[shapely.from_wkb(bytes(r.hull)) for r in rows], crs=SRID)
+
+
+__all__ = [
+    "EMERGING_WEEKS", "NO_PATTERN", "SIGNIFICANCE", "Cells", "cell_squares", "dbscan_clusters", "density_cells", "emerging_cells",
+    "gistar_cells", "step_starts", "with_squares",
+]

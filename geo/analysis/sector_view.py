@@ -1,0 +1,141 @@
+"""The statistics of the sector chief's page: Gi*, density, DBSCAN clusters and emerging categories of a view.
+
+:func:`analyse` is what the route ``/secteur/<csp>/<code>`` (web/pages/sector.py) computes
+for a sector version and the view's filters: it reads the occurrences once and computes
+the four methods of `geo.analysis.methods` (the same paths as the stored runs and the
+patrol zones) on the sector's 200 m grid. Nothing is stored: Gi* and the density take
+milliseconds on a sector, the emerging categories well under a second.
+
+A statistic that cannot be computed (no occurrence, counts all equal, too many points
+for DBSCAN...) leaves its layer out and gives a French note instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy.engine import Connection, Engine
+
+from geo.analysis.hotspots import Grid, HotspotInputError
+from geo.analysis.methods import (
+    EMERGING_WEEKS,
+    NO_PATTERN,
+    dbscan_clusters,
+    density_cells,
+    emerging_cells,
+    gistar_cells,
+    step_starts,
+    with_squares,
+)
+from geo.analysis.points import Points, fetch_points
+from geo.analysis.scopes import Sector
+from geo.problems.categories import categories
+from geo.settings import CELL_SIZE_M, SRID
+
+# DBSCAN's cost grows with the neighbours of each point: 100,000 points in a city centre
+# take seconds. Past this many points the page gives a note instead (a category or a
+# shorter period brings it back).
+DBSCAN_MAX_POINTS = 20_000
+
+
+@dataclasses.dataclass(frozen=True)
+class ViewFilters:
+    """The period (local days, both included) and the category (code, or None for all) of a view."""
+
+    first: dt.date
+    last: dt.date
+    category: str | None
+
+
+class TooManyPoints(HotspotInputError):
+    """A statistic that the page does not compute on so many points (its message is in French)."""
+
+    @property
+    def user_message(self) -> str:
+        return str(self)
+
+
+@dataclasses.dataclass
+class Analysis:
+    """The layers' data (GeoDataFrames in EPSG:2154, None when not computable) and French notes."""
+
+    gistar: gpd.GeoDataFrame | None = None
+    density: gpd.GeoDataFrame | None = None
+    clusters: gpd.GeoDataFrame | None = None
+    emerging: gpd.GeoDataFrame | None = None
+    notes: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def analyse(bind: Engine | Connection, sector: Sector, filters: ViewFilters) -> Analysis:
+    """Gi*, density, DBSCAN clusters and emerging categories of a sector for the view's filters.
+
+    The occurrences are read once, from the start of the emerging analysis's 104 weeks
+    (or the period's start, if earlier) to the period's last day. A statistic that
+    cannot be computed leaves its layer out and gives a French note (``notes``, by layer)
+    instead.
+    """
+    emerging_first = filters.last - dt.timedelta(days=7 * EMERGING_WEEKS + 6)
+    points = fetch_points(bind, sector.scope(), min(filters.first, emerging_first), filters.last, filters.category)
+    period = points.between(filters.first, filters.last)
+    grid = Grid.from_polygon(sector.geometry, size=CELL_SIZE_M)
+    analysis = Analysis()
+    jobs = {"gistar": lambda: with_squares(gistar_cells(period, grid).frame),
+            "density": lambda: with_squares(density_cells(period, grid).frame[["i", "j", "density"]]),
+            "clusters": lambda: _clusters(bind, sector, filters, len(period.x)),
+            "emerging": lambda: _emerging(points, grid, filters.last, filters.category is None)}
+    for key, job in jobs.items():
+        try:
+            setattr(analysis, key, job())
+        except HotspotInputError as error:
+            analysis.notes[key] = error.user_message
+    return analysis
+
+
+def _emerging(points: Points, grid: Grid, last: dt.date, per_category: bool) -> gpd.GeoDataFrame:
+    """The emerging class of each cell over the 104 weeks up to ``last``.
+
+    With ``per_category`` (the view of all categories) each category gets its own cube
+    and only the cells with a trend are kept, labelled with their category: summed
+    together, the categories drown each other's recurring places in the background.
+    """
+    starts = step_starts(last - dt.timedelta(days=7 * EMERGING_WEEKS - 1), last, "week")
+    window = points.between(starts[0].date(), last)
+    if len(window.x) == 0:
+        raise HotspotInputError("no occurrence falls in the study area during the period")
+    if not per_category:
+        return _emerging_layer_cells(window, grid, starts)
+    labels = {c.code: c.label for c in categories()}
+    frames = []
+    for code in dict.fromkeys(window.category):
+        cells = _emerging_layer_cells(window.where(window.category == code), grid, starts)
+        cells = cells[cells.emerging_category != NO_PATTERN]
+        frames.append(cells.assign(category=labels.get(code, code)))
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=SRID)
+
+
+def _emerging_layer_cells(window: Points, grid: Grid, starts) -> gpd.GeoDataFrame:
+    """The columns the page's layer and side panel read: the cell, its category, its occurrences."""
+    return with_squares(emerging_cells(window, grid, starts).frame[["i", "j", "emerging_category", "count"]])
+
+
+def _thousands(n: int) -> str:
+    """``12345`` -> ``"12 345"`` (French thousands, narrow no-break space).
+
+    >>> _thousands(20000)
+    '20\u202f000'
+    """
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def _clusters(bind: Engine | Connection, sector: Sector, filters: ViewFilters, n_points: int) -> gpd.GeoDataFrame:
+    if n_points > DBSCAN_MAX_POINTS:
+        raise TooManyPoints(f"{_thousands(n_points)} faits sur la période : trop pour calculer les agrégats sur "
+                            f"la page (au plus {_thousands(DBSCAN_MAX_POINTS)}). Choisissez une catégorie ou une "
+                            "période plus courte.")
+    return dbscan_clusters(bind, sector.geometry, filters.first, filters.last, filters.category)
+
+
+__all__ = ["DBSCAN_MAX_POINTS", "EMERGING_WEEKS", "Analysis", "TooManyPoints", "ViewFilters", "analyse"]
