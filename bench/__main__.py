@@ -16,7 +16,7 @@ from pathlib import Path
 BENCHMARKS = {
     "hotspots": "Hotspot engine (Gi*, emerging hotspots) against esda",
     "ingest": "Ingest of occurrences into PostGIS",
-    "load": "Map endpoints under 32 concurrent clients",
+    "load": "Pages and map endpoints under 1, 8 and 32 concurrent clients",
 }
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
