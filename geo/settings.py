@@ -25,8 +25,6 @@ CELL_SIZE_M = 200.0
 #: ST_ClusterDBSCAN defaults: neighbourhood radius (metres) and smallest cluster.
 DBSCAN_EPS_M = 100.0
 DBSCAN_MIN_POINTS = 10
-#: Smallest count of a figure a mayor sees (statistical confidentiality).
-MIN_PUBLISHED_COUNT = 3
 #: Two versions of a sector are the same when they have the same name and every point
 #: of each boundary lies within this distance of the other (Hausdorff distance, metres).
 #: Rounding lon/lat to 6 or 7 decimals moves a vertex by 10 cm or 1 cm, a reprojection by

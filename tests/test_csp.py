@@ -205,11 +205,11 @@ def test_the_tile_server_is_the_only_outside_origin_and_for_images_only(database
     from web import create_app
 
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
-                      "BASE_TILES_URL": "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"})
+                      "BASE_TILES_URL": "https://{s}.tuiles.intranet.example/{z}/{x}/{y}.png"})
     policy = policy_of(app.test_client().get("/connexion"))
-    assert_strong(policy, extra_img=("https://*.tile.openstreetmap.org",))
-    assert "https://*.tile.openstreetmap.org" in policy["img-src"]
-    assert [d for d, s in policy.items() if any("openstreetmap" in x for x in s)] == ["img-src"]
+    assert_strong(policy, extra_img=("https://*.tuiles.intranet.example",))
+    assert "https://*.tuiles.intranet.example" in policy["img-src"]
+    assert [d for d, s in policy.items() if any("intranet.example" in x for x in s)] == ["img-src"]
     # Without tiles, no outside origin at all.
     policy = policy_of(create_app({"TESTING": True, "DATABASE_URL": database_url}).test_client().get("/connexion"))
     assert_strong(policy)

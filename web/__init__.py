@@ -39,10 +39,10 @@ def tile_origin(url: str | None) -> str | None:
     Leaflet's ``{s}`` subdomain becomes the CSP wildcard. Anything that cannot be named
     as one origin is refused rather than widened.
 
-    >>> tile_origin("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png")
-    'https://*.tile.openstreetmap.org'
-    >>> tile_origin("https://data.geopf.fr/wmts?SERVICE=WMTS&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}")
-    'https://data.geopf.fr'
+    >>> tile_origin("https://{s}.tuiles.intranet.example/{z}/{x}/{y}.png")
+    'https://*.tuiles.intranet.example'
+    >>> tile_origin("https://carto.intranet.example/wmts?SERVICE=WMTS&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}")
+    'https://carto.intranet.example'
     >>> tile_origin("http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png"), tile_origin("/tuiles/{z}/{x}/{y}.png"), tile_origin(None)
     ('http://127.0.0.1:8080', None, None)
     >>> tile_origin("https://tiles.example; script-src *")
@@ -69,9 +69,9 @@ def content_security_policy(tiles_url: str | None = None) -> dict[str, str]:
     inline scripts of folium's header (web/map_parts.py). Without 'unsafe-inline' or
     'unsafe-eval', a script injected through data never runs, even if an escape is forgotten.
 
-    >>> policy = content_security_policy("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png")
+    >>> policy = content_security_policy("https://{s}.tuiles.intranet.example/{z}/{x}/{y}.png")
     >>> policy["script-src"], policy["img-src"]
-    ("'self'", "'self' data: blob: https://*.tile.openstreetmap.org")
+    ("'self'", "'self' data: blob: https://*.tuiles.intranet.example")
     """
     origin = tile_origin(tiles_url)
     return {

@@ -44,7 +44,7 @@ def apply_scope(scope: UserScope | None) -> None:
     if scope is None:
         set_scope(get_db(), None)
         return
-    set_scope(get_db(), scope.role, sector_keys=tuple(f"{s.csp_id}:{s.code}" for s in scope.sectors),
+    set_scope(get_db(), scope.role, sector_keys=scope.sector_keys,
               commune=scope.commune_insee)
 
 

@@ -122,6 +122,11 @@ class UserScope:
     commune_insee: str | None = None
 
     @property
+    def sector_keys(self) -> tuple[str, ...]:
+        """``'csp_id:code'`` of each sector: how the queries and the row-level security name them."""
+        return tuple(f"{s.csp_id}:{s.code}" for s in self.sectors)
+
+    @property
     def sector_codes(self) -> tuple[str, ...]:
         return tuple(s.code for s in self.sectors)
 

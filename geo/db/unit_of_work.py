@@ -34,8 +34,6 @@ from sqlalchemy.engine import Connection, Engine
 
 #: The role of the web app: owns nothing, not superuser, no BYPASSRLS (migration 0006).
 APP_ROLE = "psq_app"
-#: Roles whose scope is everything.
-GLOBAL_ROLES = ("admin", "referent")
 
 
 @contextlib.contextmanager
@@ -73,14 +71,12 @@ def set_scope(conn: Connection, role: str | None, *, sector_keys: tuple[str, ...
     ``sector_keys``: ``'csp_id:code'`` of a chief's sectors; every version of those
     sectors is allowed (``psq.sector_ids``). ``role`` None: no scope, nothing visible.
     """
-    ids: list[int] = []
-    if sector_keys:
-        ids = list(conn.execute(sa.text("SELECT id FROM sector WHERE (csp_id || ':' || code) = ANY(:keys)"),
-                                {"keys": list(sector_keys)}).scalars())
+    # One round trip per request: the sector versions are looked up inside the same statement.
     conn.execute(sa.text(
-        "SELECT set_config('psq.role', :role, true), set_config('psq.sector_ids', :ids, true), "
-        "set_config('psq.commune', :commune, true)"),
-        {"role": role or "", "ids": ",".join(str(i) for i in ids), "commune": commune or ""})
+        "SELECT set_config('psq.role', :role, true), set_config('psq.commune', :commune, true), "
+        "set_config('psq.sector_ids', coalesce((SELECT string_agg(id::text, ',') FROM sector "
+        "WHERE (csp_id || ':' || code) = ANY(CAST(:keys AS text[]))), ''), true)"),
+        {"role": role or "", "commune": commune or "", "keys": list(sector_keys)})
 
 
-__all__ = ["APP_ROLE", "GLOBAL_ROLES", "connection", "set_scope", "transaction"]
+__all__ = ["APP_ROLE", "connection", "set_scope", "transaction"]

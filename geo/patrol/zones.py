@@ -241,7 +241,7 @@ def visible_sectors(scope: UserScope) -> list[str] | None:
     >>> visible_sectors(UserScope("maire", commune_insee="90010")), visible_sectors(UserScope("admin"))
     ([], None)
     """
-    return None if scope.sees_everything else [f"{s.csp_id}:{s.code}" for s in scope.sectors]
+    return None if scope.sees_everything else list(scope.sector_keys)
 
 
 def allowed_area(bind: Engine | Connection, scope: UserScope, csp_id: int | None = None,
