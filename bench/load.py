@@ -29,7 +29,6 @@ Run: ``.venv/bin/python -m bench.load [--clients N] [--requests N]``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import math
 import os
 import re
@@ -40,9 +39,9 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 import geopandas as gpd
@@ -60,6 +59,7 @@ from geo.ingest.communes import load_communes
 from geo.ingest.occurrences import CANONICAL, write_occurrences
 from geo.ingest.problems import write_problems
 from geo.ingest.sectors import load_sectors
+from geo.settings import local_today
 
 BENCH_DB = "psq_bench_load"
 CLIENTS = 32
@@ -200,7 +200,7 @@ def _month(index: int) -> str:
 
 def commune_visit() -> list[Request]:
     """One visit of the mayor: his page, his cells for the default and for a past period, a refused one."""
-    today = dt.date.today()
+    today = local_today()
     month = today.year * 12 + today.month - 1  # months since year 0, this one
     past = f"du={_month(month - 18)}&au={_month(month - 13)}"  # whole months, a year before the default
     return [Request("commune page", f"/commune/{MAYOR_COMMUNE}"),

@@ -7,7 +7,9 @@ clustering defaults, the tolerances of the loaders.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 #: The clone's root: sql/, data/, web/static/ are found from here.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +22,7 @@ ROLES = ("admin", "chef_secteur", "referent", "maire", "partenaire")
 SRID = 2154
 #: Days are local days: periods, months and weeks are those of Paris.
 LOCAL_TZ = "Europe/Paris"
+
 #: Side of a grid cell in metres, cells anchored at the Lambert-93 origin (i = floor(x / size)).
 CELL_SIZE_M = 200.0
 #: ST_ClusterDBSCAN defaults: neighbourhood radius (metres) and smallest cluster.
@@ -31,3 +34,12 @@ DBSCAN_MIN_POINTS = 10
 #: millimetres; an area tolerance cannot tell that from a change (a 30 km outline moved
 #: by half a centimetre changes the area by 150 m²), a distance can.
 SAME_BOUNDARY_M = 0.5
+
+
+def local_today() -> dt.date:
+    """Today in France, whatever the server's clock zone.
+
+    Every default "today" (a version's start, the last full month, the end of an analysis) is this
+    one, so that a load at 00:30 in Paris and the page read after it agree on the day.
+    """
+    return dt.datetime.now(ZoneInfo(LOCAL_TZ)).date()

@@ -10,7 +10,6 @@ the policy blocks a script without the nonce.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from html.parser import HTMLParser
@@ -18,6 +17,7 @@ from html.parser import HTMLParser
 import pytest
 
 from conftest import csrf_token_in
+from geo.settings import local_today
 from tests.test_endpoint_access import routes
 from tests.test_sector_page import territory  # noqa: F401 - fixture
 
@@ -129,7 +129,7 @@ def zone(admin_client, engine, territory):  # noqa: F811
     token = csrf_token_in(admin_client.get("/page-absente").text)
     response = admin_client.post("/api/zones", data=json.dumps({
         "csp_id": csp_id, "sector_code": "BEL-CENTRE", "geometry": square(*INSIDE), "reason": "Parvis",
-        "valid_from": dt.date.today().isoformat()}), content_type="application/json", headers={"X-CSRFToken": token})
+        "valid_from": local_today().isoformat()}), content_type="application/json", headers={"X-CSRFToken": token})
     assert response.status_code == 201, response.text
     assert response.json["id"] == 1  # routes() asks for zone_id 1
     return response.json

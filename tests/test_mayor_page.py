@@ -16,6 +16,7 @@ from geo.analysis import commune_figures as stats
 from geo.demo.loader import load_synthetic
 from geo.ingest.communes import load_communes
 from geo.ingest.sectors import load_sectors
+from geo.settings import local_today
 from tests.support import BOUNDARIES
 
 MAYOR = ("maire.test@psq.test", "mot de passe du maire")
@@ -324,7 +325,7 @@ def test_at_most_24_months(mayor, engine):
 
 
 def test_the_current_month_and_the_future_are_refused(mayor):
-    current = stats.month_start(dt.date.today())
+    current = stats.month_start(local_today())
     last_full = stats.month_start(current, -1)
     for month in (current, stats.month_start(current, 1), stats.month_start(current, 14)):
         sentence = (f"La période s'arrête au plus tard au dernier mois terminé ({stats.month_label(last_full)}) : "

@@ -69,7 +69,7 @@ from geo.db.unit_of_work import connection
 from geo.errors import PsqError
 from geo.problems.categories import categories
 from geo.problems.status import LABELS as STATUS_LABELS
-from geo.settings import CELL_SIZE_M, LOCAL_TZ
+from geo.settings import CELL_SIZE_M, LOCAL_TZ, local_today
 from geo.territory.projections import METROPOLITAN_SRID
 
 #: Smallest published count of an atom (a cell-month, a category-month, a month) for a mayor.
@@ -196,7 +196,7 @@ def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     >>> default_period(dt.date(2026, 11, 22))
     (datetime.date(2025, 11, 1), datetime.date(2026, 10, 31))
     """
-    months = full_months(month_start(today or dt.date.today()) - dt.timedelta(days=1))
+    months = full_months(month_start(today or local_today()) - dt.timedelta(days=1))
     return months[0], month_start(months[-1], 1) - dt.timedelta(days=1)
 
 
@@ -280,7 +280,7 @@ def month_period(du: str | None, au: str | None, today: dt.date | None = None,
     ...
     geo.analysis.commune_figures.PeriodError: La période s'arrête au plus tard au dernier mois terminé (oct. 2026) : nov. 2026 n'est pas terminé.
     """
-    last_full = month_start(today or dt.date.today(), -1)
+    last_full = month_start(today or local_today(), -1)
     first = _parse_month(du, "du") if du else None
     last = _parse_month(au, "au") if au else last_full
     first = first or month_start(last, 1 - MONTHS)
@@ -369,7 +369,7 @@ def whole_months(first: dt.date, last: dt.date, today: dt.date | None = None) ->
     """
     if first.day != 1 or last != month_end(last) or first > last:
         raise ValueError(f"the period must be whole months: {first} to {last}")
-    if last >= month_start(today or dt.date.today()):
+    if last >= month_start(today or local_today()):
         raise ValueError(f"the period must end with a finished month: {last}")
     return tuple(month_start(first, k) for k in range(_months_between(first, last)))
 

@@ -37,7 +37,7 @@ from geo.analysis.points import Points, fetch_points, resolve_category
 from geo.analysis.scopes import Scope, parse_scope
 from geo.db.bulk import copy_rows
 from geo.db.unit_of_work import transaction
-from geo.settings import CELL_SIZE_M, DBSCAN_EPS_M, DBSCAN_MIN_POINTS
+from geo.settings import CELL_SIZE_M, DBSCAN_EPS_M, DBSCAN_MIN_POINTS, local_today
 
 METHODS = ("gistar", "kde", "dbscan", "emerging")
 
@@ -80,7 +80,7 @@ class RunResult:
 
 def default_period(request: RunRequest, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """The period asked, or by default: the last 104 weeks (emerging) or 365 days, up to yesterday."""
-    last = request.last or (today or dt.date.today()) - dt.timedelta(days=1)
+    last = request.last or (today or local_today()) - dt.timedelta(days=1)
     if request.first:
         first = request.first
     elif request.method == "emerging":

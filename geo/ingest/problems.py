@@ -30,6 +30,7 @@ from geo.ingest.occurrences import DEFAULT_TZ, BadRowsError, territory_of, write
 from geo.ingest.row_checks import Faults, Territory
 from geo.ingest.tabular_file import RowTable, read_rows, resolve_columns
 from geo.problems.status import resolve_status, transition_error
+from geo.settings import local_today
 from geo.territory.projections import METROPOLITAN_SRID
 
 FIELDS = {
@@ -79,7 +80,7 @@ def check_problems(table: RowTable, *, mapping: dict[str, str] | None = None, cr
     rows = table.rows
     faults = Faults(len(rows))
     territory = territory or Territory.metropolitan_france()
-    today = today or dt.date.today()
+    today = today or local_today()
     get = lambda f: row_checks.text(rows[columns[f]]) if f in columns else pd.Series("", index=rows.index)  # noqa: E731
 
     ids = get("id")

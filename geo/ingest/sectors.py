@@ -23,7 +23,7 @@ from geo.db.queries import named_query
 from geo.db.unit_of_work import transaction
 from geo.ingest import sector_checks as checks
 from geo.ingest.vector_file import VectorFileError, crs_label, feature_label, read_vector_file
-from geo.settings import LOCAL_TZ, SAME_BOUNDARY_M
+from geo.settings import LOCAL_TZ, SAME_BOUNDARY_M, local_today
 from geo.territory.projections import METROPOLITAN_SRID
 
 CODE_FIELDS = ("code", "code_secteur", "secteur", "id_secteur")
@@ -179,7 +179,7 @@ def load_sectors(engine: Engine, path: str | Path, *, valid_from: dt.date | None
     """
     checked = read_sectors(path, **options)
     first_from = valid_from or OPEN_START
-    valid_from = valid_from or dt.date.today()
+    valid_from = valid_from or local_today()
     report = SectorLoadReport(Path(path).name, valid_from, warnings=checked.warnings)
     with transaction(engine) as conn:
         csp_ids = {name: _csp_id(conn, name) for name in sorted(set(checked.sectors.csp))}

@@ -46,7 +46,7 @@ from geo.db.queries import named_query
 from geo.db.unit_of_work import connection, transaction
 from geo.errors import Forbidden, NotFound, PsqError
 from geo.problems.categories import categories
-from geo.settings import CELL_SIZE_M, LOCAL_TZ
+from geo.settings import CELL_SIZE_M, LOCAL_TZ, local_today
 
 DAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
 #: Share of a zone's area (or m², whichever is larger) that may lie outside the user's sectors.
@@ -88,7 +88,7 @@ class Period:
 
     @classmethod
     def last_days(cls, days: int = 365, today: dt.date | None = None) -> Period:
-        last = (today or dt.date.today()) - dt.timedelta(days=1)
+        last = (today or local_today()) - dt.timedelta(days=1)
         return cls(last - dt.timedelta(days=days - 1), last)
 
 
@@ -222,7 +222,7 @@ def check_fields(reason, valid_from, valid_to, time_slots) -> dict:
     reason = (reason or "").strip()
     if not reason:
         raise ZoneError("Indiquez le motif de la zone : il est affiché au briefing des patrouilles.")
-    first = _date(valid_from, "de début") or dt.date.today()
+    first = _date(valid_from, "de début") or local_today()
     last = _date(valid_to, "de fin")
     if last is not None and last < first:
         raise ZoneError(f"La fin de validité ({last:%d/%m/%Y}) précède le début ({first:%d/%m/%Y}).")
@@ -248,7 +248,7 @@ def allowed_area(bind: Engine | Connection, scope: UserScope, csp_id: int | None
                  day: dt.date | None = None) -> shapely.MultiPolygon:
     """The union of the user's sectors valid on a day (default today; in one CSP if given; every sector for
     admin), EPSG:2154; empty for a user with no sector (fail closed)."""
-    return area_on_day(bind, day or dt.date.today(), csp_id=csp_id, keys=visible_sectors(scope))
+    return area_on_day(bind, day or local_today(), csp_id=csp_id, keys=visible_sectors(scope))
 
 
 def check_geometry(conn: Connection, scope: UserScope, csp_id: int, geom) -> None:
@@ -446,7 +446,7 @@ def sector_problems(engine: Engine, csp_id: int, sector_code: str) -> list[dict]
 def sector_geometry(bind: Engine | Connection, csp_id: int, sector_code: str,
                     day: dt.date | None = None) -> shapely.MultiPolygon | None:
     """The sector's version valid on a day (default today), EPSG:2154; None if none."""
-    sector = sector_on_day(bind, day or dt.date.today(), csp_id=csp_id, code=sector_code)
+    sector = sector_on_day(bind, day or local_today(), csp_id=csp_id, code=sector_code)
     return None if sector is None else sector.geometry
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection
+from geo.settings import local_today
 from geo.territory.projections import METROPOLITAN_SRID
 
 
@@ -24,13 +25,13 @@ class SectorSummary:
 
 def list_csps(engine: Engine, day: dt.date | None = None) -> list[dict]:
     with connection(engine) as conn:
-        rows = conn.execute(named_query("csp_list"), {"day": day or dt.date.today()}).mappings().all()
+        rows = conn.execute(named_query("csp_list"), {"day": day or local_today()}).mappings().all()
     return [dict(r) for r in rows]
 
 
 def sector_summaries(engine: Engine, csp: str, day: dt.date | None = None) -> list[SectorSummary]:
     with connection(engine) as conn:
-        rows = conn.execute(named_query("sector_summary"), {"csp": csp, "day": day or dt.date.today()}).all()
+        rows = conn.execute(named_query("sector_summary"), {"csp": csp, "day": day or local_today()}).all()
     return [SectorSummary(r.code, r.name, r.area_km2, r.population, list(r.communes)) for r in rows]
 
 
@@ -61,5 +62,5 @@ def sectors_as_of(engine: Engine, day: dt.date | None = None, csp: str | None = 
     with connection(engine) as conn:
         return gpd.read_postgis(
             named_query("sectors_as_of"), conn, geom_col="geom",
-            params={"day": day or dt.date.today(), "csp": csp}, crs=METROPOLITAN_SRID,
+            params={"day": day or local_today(), "csp": csp}, crs=METROPOLITAN_SRID,
         ).rename_geometry("geometry")

@@ -33,7 +33,7 @@ from geo.db.unit_of_work import connection
 from geo.patrol import zones as pz
 from geo.problems.categories import categories, resolve
 from geo.problems.status import LABELS as STATUS_LABELS
-from geo.settings import LOCAL_TZ
+from geo.settings import LOCAL_TZ, local_today
 from geo.territory.lookup import communes_around
 from layers.base_map import base_map
 from layers.hotspot_layers import (
@@ -83,7 +83,7 @@ def read_filters(args: MultiDict, today: dt.date | None = None) -> Filters:
     Aborts with 400 and a French message on a malformed date, a period that ends
     before it starts, or an unknown category.
     """
-    today = today or dt.date.today()
+    today = today or local_today()
     last = _date_arg(args, "au", today)
     first = _date_arg(args, "du", last - dt.timedelta(days=364))
     if first > last:

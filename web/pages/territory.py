@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
+from geo.settings import local_today
 from geo.territory.lookup import communes_around, list_csps, sector_summaries, sectors_as_of
 from layers.base_map import base_map
 from layers.territory import commune_layer, sector_layer
@@ -19,7 +20,7 @@ bp = Blueprint("pages", __name__)
 def _day_from_request() -> dt.date:
     text = request.args.get("date")
     if not text:
-        return dt.date.today()
+        return local_today()
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
