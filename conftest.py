@@ -1,5 +1,9 @@
 """Fixtures shared by the tests and the docstring examples: a real PostGIS for the whole session, a clean database for each test.
 
+The fixtures of the Belfort territory and the demo data are in tests/conftest.py, those
+of Chromium in tests/browser/conftest.py, and the helpers the test modules share in
+tests/fixtures/ (``csrf_token_in`` among them: the ``login`` fixture below uses it).
+
 The server is the project's embedded cluster, started by the same code as
 ``psq db start``, or the one of ``DATABASE_URL``. The tests use a database of their
 own on it (``psq_test_<pid>``), created afresh and migrated once per
@@ -22,6 +26,7 @@ from geo.db import engine as database
 from geo.db.cluster import EmbeddedCluster
 from geo.db.migrations import migrate
 from geo.db.models import Base
+from tests.fixtures.accounts import csrf_token_in
 
 # Reference data written by `psq db migrate`, not by the tests.
 REFERENCE_TABLES = {"category"}
@@ -131,15 +136,6 @@ def client(app):
 
 # -- logged-in clients (the app asks every page for a login) --------------------------
 ADMIN_LOGIN = ("admin@psq.test", "mot de passe de test")
-
-
-def csrf_token_in(html: str) -> str:
-    """The CSRF token of a page (its ``<meta name="csrf-token">``, as our scripts read it)."""
-    import re
-
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
-    assert match, "the page has no csrf-token meta"
-    return match.group(1)
 
 
 @pytest.fixture

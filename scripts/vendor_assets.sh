@@ -17,7 +17,7 @@
 #
 # When a version changes here, update the table in web/static/vendor/README.md
 # and, if a file path changes, the table in layers/offline.py; then run
-# `.venv/bin/python -m pytest tests/test_offline_assets.py`.
+# `.venv/bin/python -m pytest tests/layers/test_offline_assets.py`.
 #
 # Needs: bash, npm, tar, awk, sed and a Python with pip (PYTHON=..., default
 # .venv/bin/python of the repository, else python3).

@@ -1,4 +1,4 @@
-"""Paths and helpers shared by the tests (fixtures are in the root conftest.py)."""
+"""Paths and helpers shared by the tests (the fixtures are in the conftest.py files, other helpers in tests/fixtures/)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from geo.db.models import Base
 ROOT = Path(__file__).resolve().parent.parent
 BOUNDARIES = ROOT / "data" / "boundaries"
 ARTIFACTS = ROOT / "tests" / "artifacts"
+TEST_DATA = ROOT / "tests" / "data"
 
 
 def table_snapshot(engine) -> dict[str, list]:

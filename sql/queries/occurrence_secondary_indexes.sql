@@ -1,6 +1,6 @@
 -- The occurrence indexes that a bulk load drops and builds again afterwards (a GiST
 -- index built in one pass is several times faster than a million insertions into it).
--- Must stay identical to the ones of the migrations (tests/test_occurrence_import.py
+-- Must stay identical to the ones of the migrations (tests/geo/ingest/test_occurrence_import.py
 -- compares them after a bulk load).
 CREATE INDEX occurrence_geom_idx ON occurrence USING gist (geom);
 CREATE INDEX occurrence_occurred_at_brin ON occurrence USING brin (occurred_at);
