@@ -35,9 +35,11 @@ def with_nonce(header: str, nonce: str) -> str:
     return _SCRIPT_TAG.sub(f'<script nonce="{html_text(nonce)}"', header) if nonce else header
 
 
-def render_map(m: folium.Map, layer_control: str | None = "open") -> dict[str, str]:
+def render_parts(m: folium.Map, layer_control: str | None = "open") -> dict[str, str]:
     """Add the layer control (``"open"``, ``"collapsed"`` or None), serve every asset locally, render.
 
+    The parts hold no nonce: they may be kept and served to other requests
+    (:func:`with_request_nonce` gives them the nonce of the request that shows them).
     ``localize`` comes last, once every plugin is on the map: an element added after it
     would load its script from a CDN. Leaflet's layer control sets each layer's name as
     innerHTML: the names are escaped here, in case one ever holds data. A map whose data
@@ -52,5 +54,14 @@ def render_map(m: folium.Map, layer_control: str | None = "open") -> dict[str, s
     refuse_template_syntax(m)  # branca would run "{{ ... }}" of data as Jinja: an error, never code run
     root = m.get_root()
     root.render()  # renders the children, so that header, html and script hold the map
-    return {"header": with_nonce(root.header.render(), csp_nonce()), "html": root.html.render(),
-            "script": root.script.render()}
+    return {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
+
+
+def with_request_nonce(parts: dict[str, str]) -> dict[str, str]:
+    """The parts with the current request's nonce on the ``<script>`` tags of the header (only there)."""
+    return {**parts, "header": with_nonce(parts["header"], csp_nonce())}
+
+
+def render_map(m: folium.Map, layer_control: str | None = "open") -> dict[str, str]:
+    """:func:`render_parts` for the current request, its nonce given to the header's scripts."""
+    return with_request_nonce(render_parts(m, layer_control))

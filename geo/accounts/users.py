@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from geo.db.models import USER_ROLES
 from geo.db.unit_of_work import transaction
 from geo.errors import PsqError
+from geo.settings import local_today
 
 ROLES = USER_ROLES
 #: Roles that see every CSP, sector and commune.
@@ -178,11 +179,11 @@ def can_see_commune(bind: Engine | Connection, scope: UserScope, insee: str) -> 
             JOIN unnest(CAST(:csp_ids AS integer[]), CAST(:codes AS text[])) AS k (csp_id, code)
               ON k.csp_id = s.csp_id AND k.code = s.code
             JOIN commune c ON c.insee = :insee AND ST_Intersects(s.geom, c.geom)
-            WHERE s.valid_from <= current_date AND (s.valid_to IS NULL OR s.valid_to > current_date)
+            WHERE s.valid_during @> CAST(:today AS date)
               AND ST_Area(ST_Intersection(s.geom, c.geom)) > :share * ST_Area(c.geom)
         )""")
     params = {"csp_ids": [s.csp_id for s in scope.sectors], "codes": [s.code for s in scope.sectors],
-              "insee": insee, "share": COMMUNE_SHARE}
+              "insee": insee, "share": COMMUNE_SHARE, "today": local_today()}
     with transaction(bind) as conn:
         return bool(conn.execute(query, params).scalar())
 
@@ -378,8 +379,8 @@ def _resolve_sectors(conn: Connection, codes: list[str], csp: str | None) -> lis
         SELECT DISTINCT c.id, c.name, s.code
         FROM sector s JOIN csp c ON c.id = s.csp_id
         WHERE s.code = ANY(:codes) AND (CAST(:csp AS text) IS NULL OR c.name = :csp)
-          AND (s.valid_to IS NULL OR s.valid_to > current_date)
-        ORDER BY c.name"""), {"codes": codes, "csp": csp}).all()
+          AND (s.valid_to IS NULL OR s.valid_to > CAST(:today AS date))  -- in force today or later
+        ORDER BY c.name"""), {"codes": codes, "csp": csp, "today": local_today()}).all()
     refs = []
     for code in codes:
         found = [SectorRef(r.id, r.name, r.code) for r in rows if r.code == code]

@@ -1,7 +1,7 @@
 """SQLAlchemy + GeoAlchemy2 models of the schema built by sql/migrations/.
 
 The migrations are the source of truth for the database; these classes mirror them
-for queries and writes in Python (tests/test_schema.py checks that both agree).
+for queries and writes in Python (tests/geo/db/test_schema.py checks that both agree).
 All geometry is Lambert-93, EPSG:2154.
 """
 
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from geo.settings import ROLES
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     REAL,
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -27,8 +27,10 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, DATERANGE, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from geo.settings import ROLES
 
 SRID = 2154
 
@@ -103,6 +105,9 @@ class Sector(Base):
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(
         Date, comment="Exclusive end of validity; NULL for the current version.")
+    valid_during = mapped_column(DATERANGE, Computed("daterange(valid_from, valid_to, '[)')", persisted=True),
+                                 comment="The days the version is in force: valid_from included, valid_to excluded, "
+                                         "unbounded while valid_to is NULL.")
     source: Mapped[str | None] = mapped_column(Text)
     loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -421,3 +426,34 @@ class PatrolZoneProblem(Base):
 
     zone_id: Mapped[int] = mapped_column(ForeignKey("patrol_zone.id", ondelete="CASCADE"), primary_key=True)
     problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"), primary_key=True)
+
+
+class DataVersion(Base):
+    """How many writing statements each kind of data has seen (bumped by triggers, migration 0007)."""
+
+    __tablename__ = "data_version"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class KeptView(Base):
+    """A view computed once for every web worker (geo/db/kept_views.py), attributed to a sector or a commune."""
+
+    __tablename__ = "kept_view"
+    __table_args__ = (
+        CheckConstraint("(sector_id IS NULL) <> (commune_insee IS NULL)"),
+        Index("kept_view_sector_idx", "sector_id", "kind"),
+        Index("kept_view_commune_idx", "commune_insee", "kind"),
+    )
+
+    key: Mapped[str] = mapped_column(
+        Text, primary_key=True, comment="SHA-256 of the view (kind, parameters, scope) and the data versions.")
+    kind: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text, server_default=func.psq_scope_key(),
+                                       comment="The scope it was computed under: only that scope reads it.")
+    sector_id: Mapped[int | None] = mapped_column(ForeignKey("sector.id", ondelete="CASCADE"))
+    commune_insee: Mapped[str | None] = mapped_column(ForeignKey("commune.insee", ondelete="CASCADE"))
+    versions: Mapped[dict] = mapped_column(JSONB, comment="The data_version counters the content was computed under.")
+    content: Mapped[dict] = mapped_column(JSONB)
+    kept_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

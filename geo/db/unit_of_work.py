@@ -74,7 +74,7 @@ def set_scope(conn: Connection, role: str | None, *, sector_keys: tuple[str, ...
     # One round trip per request: the sector versions are looked up inside the same statement.
     conn.execute(sa.text(
         "SELECT set_config('psq.role', :role, true), set_config('psq.commune', :commune, true), "
-        "set_config('psq.sector_ids', coalesce((SELECT string_agg(id::text, ',') FROM sector "
+        "set_config('psq.sector_ids', coalesce((SELECT string_agg(id::text, ',' ORDER BY id) FROM sector "
         "WHERE (csp_id || ':' || code) = ANY(CAST(:keys AS text[]))), ''), true)"),
         {"role": role or "", "commune": commune or "", "keys": list(sector_keys)})
 

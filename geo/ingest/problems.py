@@ -30,7 +30,7 @@ from geo.ingest.occurrences import DEFAULT_TZ, BadRowsError, territory_of, write
 from geo.ingest.row_checks import Faults, Territory
 from geo.ingest.tabular_file import RowTable, read_rows, resolve_columns
 from geo.problems.status import resolve_status, transition_error
-from geo.settings import local_today
+from geo.settings import LOCAL_TZ, local_today
 from geo.territory.projections import METROPOLITAN_SRID
 
 FIELDS = {
@@ -211,7 +211,8 @@ def write_problems(conn: Connection, good: pd.DataFrame, source: str, *, file: s
         "INSERT INTO import_batch (kind, source, file, rows_read, rows_written, rows_already_present, "
         "rows_rejected, rows_outside_sectors) VALUES ('problems', :source, :file, :read, 0, 0, :rejected, 0) "
         "RETURNING id"), {"source": source, "file": file, "read": read, "rejected": rejected}).scalar_one()
-    written = conn.execute(named_query("problem_attribute_upsert"), {"source": source, "batch": batch}).all()
+    written = conn.execute(named_query("problem_attribute_upsert"), {"source": source, "batch": batch,
+                                                                       "tz": LOCAL_TZ}).all()
     added = sum(1 for r in written if r.added)
     outside = sum(1 for r in written if r.sector_id is None)
     conn.execute(sa.text(

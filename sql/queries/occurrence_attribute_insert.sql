@@ -21,13 +21,13 @@ WITH staged AS (
     LEFT JOIN LATERAL (
         SELECT sc.id, sc.csp_id FROM sector_cell cell JOIN sector sc ON sc.id = cell.sector_id
         WHERE cell.i = s.i AND cell.j = s.j
-          AND sc.valid_from <= s.local_day AND (sc.valid_to IS NULL OR sc.valid_to > s.local_day)
+          AND sc.valid_during @> s.local_day
         ORDER BY sc.code LIMIT 1
     ) by_cell ON true
     LEFT JOIN LATERAL (
         SELECT sc.id, sc.csp_id FROM sector_part sp JOIN sector sc ON sc.id = sp.sector_id
         WHERE by_cell.id IS NULL AND ST_Intersects(sp.geom, s.geom)
-          AND sc.valid_from <= s.local_day AND (sc.valid_to IS NULL OR sc.valid_to > s.local_day)
+          AND sc.valid_during @> s.local_day
         ORDER BY sc.code LIMIT 1
     ) by_shape ON true
     LEFT JOIN LATERAL (

@@ -8,8 +8,7 @@ FROM (
     FROM occurrence o2
     JOIN sector sc ON sc.id = ANY (CAST(:ids AS integer[])) AND ST_Intersects(sc.geom, o2.geom)
     WHERE o2.sector_id IS NULL
-      AND sc.valid_from <= (o2.occurred_at AT TIME ZONE :tz)::date
-      AND (sc.valid_to IS NULL OR sc.valid_to > (o2.occurred_at AT TIME ZONE :tz)::date)
+      AND sc.valid_during @> (o2.occurred_at AT TIME ZONE :tz)::date
     ORDER BY o2.id, sc.code
 ) AS found
 WHERE o.id = found.occurrence_id

@@ -12,12 +12,12 @@ WITH staged AS (
                               commune_insee, csp_id, epci_siren, partner, status, reported_on,
                               status_changed_at, import_id)
     SELECT :source, s.external_id, s.category, s.title, s.description, s.geom, sec.id, com.insee,
-           sec.csp_id, com.epci_siren, s.partner, s.status, s.reported_on, (s.reported_on::timestamp AT TIME ZONE 'Europe/Paris'), :batch
+           sec.csp_id, com.epci_siren, s.partner, s.status, s.reported_on, (s.reported_on::timestamp AT TIME ZONE :tz), :batch
     FROM staged s
     LEFT JOIN LATERAL (
         SELECT sc.id, sc.csp_id FROM sector_part sp JOIN sector sc ON sc.id = sp.sector_id
         WHERE ST_Intersects(sp.geom, s.anchor)
-          AND sc.valid_from <= s.reported_on AND (sc.valid_to IS NULL OR sc.valid_to > s.reported_on)
+          AND sc.valid_during @> s.reported_on
         ORDER BY sc.code LIMIT 1
     ) sec ON true
     LEFT JOIN LATERAL (
@@ -41,7 +41,7 @@ WITH staged AS (
 ), transitions AS (
     INSERT INTO problem_status_change (problem_id, from_status, to_status, changed_at, note)
     SELECT w.id, prev.status, w.status,
-           CASE WHEN prev.status IS NULL THEN (w.reported_on::timestamp AT TIME ZONE 'Europe/Paris') ELSE now() END,
+           CASE WHEN prev.status IS NULL THEN (w.reported_on::timestamp AT TIME ZONE :tz) ELSE now() END,
            'import'
     FROM written w LEFT JOIN previous prev ON prev.external_id = w.external_id
     WHERE prev.status IS DISTINCT FROM w.status

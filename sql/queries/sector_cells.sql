@@ -11,8 +11,8 @@ WITH box AS (
     SELECT floor(ST_X(o.geom) / :cell)::int AS i, floor(ST_Y(o.geom) / :cell)::int AS j, count(*)::int AS n
     FROM occurrence o, area
     WHERE o.geom && area.geom AND ST_Intersects(o.geom, area.geom)
-      AND o.occurred_at >= (CAST(:first AS date)::timestamp AT TIME ZONE 'Europe/Paris')
-      AND o.occurred_at < ((CAST(:last AS date) + 1)::timestamp AT TIME ZONE 'Europe/Paris')
+      AND o.occurred_at >= (CAST(:first AS date)::timestamp AT TIME ZONE :tz)
+      AND o.occurred_at < ((CAST(:last AS date) + 1)::timestamp AT TIME ZONE :tz)
       AND (CAST(:category AS text) IS NULL OR o.category_code = :category)
     GROUP BY 1, 2
 )

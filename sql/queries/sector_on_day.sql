@@ -1,4 +1,4 @@
--- The sector versions valid on :day (valid_from included, valid_to excluded; no valid_to: still in force),
+-- The sector versions valid on :day (sector.valid_during, migration 0008),
 -- geometry as WKB in EPSG:2154. The one "sector valid on a day" query of the analyses, the sector page and
 -- the patrol zones (geo.analysis.scopes). Each filter applies when it is not NULL:
 -- :csp_id integer, :csp text (the CSP's name), :code text, :keys text[] ('csp_id:code' of a user's sectors;
@@ -6,8 +6,7 @@
 SELECT s.id, s.csp_id, c.name AS csp_name, s.code, s.name, ST_AsBinary(s.geom) AS geom
 FROM sector s
 JOIN csp c ON c.id = s.csp_id
-WHERE s.valid_from <= :day
-  AND (s.valid_to IS NULL OR s.valid_to > :day)
+WHERE s.valid_during @> CAST(:day AS date)
   AND (CAST(:csp_id AS integer) IS NULL OR s.csp_id = :csp_id)
   AND (CAST(:csp AS text) IS NULL OR c.name = :csp)
   AND (CAST(:code AS text) IS NULL OR s.code = :code)

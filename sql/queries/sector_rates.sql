@@ -6,7 +6,7 @@
 WITH sectors AS (
     SELECT s.id, s.csp_id, s.code, s.name, s.geom
     FROM sector s JOIN csp c ON c.id = s.csp_id
-    WHERE c.name = :csp AND s.valid_from <= :day AND (s.valid_to IS NULL OR s.valid_to > :day)
+    WHERE c.name = :csp AND s.valid_during @> CAST(:day AS date)
 ), population AS (
     SELECT s.id,
            coalesce(sum(m.population * ST_Area(ST_Intersection(s.geom, m.geom)) / ST_Area(m.geom)), 0)::bigint

@@ -9,6 +9,6 @@ FROM sector s
 JOIN csp c ON c.id = s.csp_id
 LEFT JOIN commune m ON ST_Intersects(s.geom, m.geom)
      AND ST_Area(ST_Intersection(s.geom, m.geom)) > 0.01 * ST_Area(m.geom)
-WHERE c.name = :csp AND s.valid_from <= :day AND (s.valid_to IS NULL OR s.valid_to > :day)
+WHERE c.name = :csp AND s.valid_during @> CAST(:day AS date)
 GROUP BY s.id
 ORDER BY s.code

@@ -9,11 +9,11 @@ WITH tile AS MATERIALIZED (
 ), features AS (
     SELECT ST_AsMVTGeom(ST_Transform(o.geom, 3857), tile.merc, 4096, 64, true) AS geom,
            o.category_code AS category,
-           to_char(o.occurred_at AT TIME ZONE 'Europe/Paris', 'YYYY-MM') AS month
+           to_char(o.occurred_at AT TIME ZONE :tz, 'YYYY-MM') AS month
     FROM occurrence o, area, tile
     WHERE o.geom && area.geom AND ST_Intersects(o.geom, area.geom)
-      AND o.occurred_at >= (CAST(:first AS date)::timestamp AT TIME ZONE 'Europe/Paris')
-      AND o.occurred_at < ((CAST(:last AS date) + 1)::timestamp AT TIME ZONE 'Europe/Paris')
+      AND o.occurred_at >= (CAST(:first AS date)::timestamp AT TIME ZONE :tz)
+      AND o.occurred_at < ((CAST(:last AS date) + 1)::timestamp AT TIME ZONE :tz)
       AND (CAST(:category AS text) IS NULL OR o.category_code = :category)
 )
 SELECT ST_AsMVT(features, 'occurrences', 4096, 'geom') FROM features

@@ -3,7 +3,6 @@
 SELECT s.code, s.name, c.name AS csp, s.valid_from, s.valid_to, s.chief, s.geom
 FROM sector s
 JOIN csp c ON c.id = s.csp_id
-WHERE s.valid_from <= :day
-  AND (s.valid_to IS NULL OR s.valid_to > :day)
+WHERE s.valid_during @> CAST(:day AS date)
   AND (CAST(:csp AS text) IS NULL OR c.name = :csp)
 ORDER BY c.name, s.code

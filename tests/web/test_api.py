@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from geo.db.queries import named_query
+from geo.settings import LOCAL_TZ
 from tests.fixtures.accounts import CHIEF, account, client_as
 from tests.fixtures.territory import plant_occurrences
 
@@ -188,7 +189,7 @@ def test_cells_query_uses_the_gist_index(engine, territory):
     plant_occurrences(engine, "BEL-CENTRE", 100_000)
     text = plan(engine, "sector_cells", {
         "sector_id": sector_id(engine), "lon0": 6.855, "lat0": 47.635, "lon1": 6.86, "lat1": 47.64,
-        "first": "2025-11-16", "last": "2026-11-15", "category": None, "cell": 200.0})
+        "first": "2025-11-16", "last": "2026-11-15", "category": None, "cell": 200.0, "tz": LOCAL_TZ})
     assert "occurrence_geom_idx" in text, text
 
 
@@ -196,5 +197,6 @@ def test_tile_query_uses_the_gist_index(engine, territory):
     plant_occurrences(engine, "BEL-CENTRE", 100_000)
     z, x, y = tile_of(*CENTRE, 16)
     text = plan(engine, "sector_tile", {"sector_id": sector_id(engine), "z": z, "x": x, "y": y,
-                                        "first": "2025-11-16", "last": "2026-11-15", "category": None})
+                                        "first": "2025-11-16", "last": "2026-11-15", "category": None,
+                                        "tz": LOCAL_TZ})
     assert "occurrence_geom_idx" in text, text

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection
-from geo.settings import CELL_SIZE_M
+from geo.settings import CELL_SIZE_M, LOCAL_TZ
 from web.access import permission_required
 from web.db import get_db
 from web.pages.sector import find_sector, read_filters
@@ -67,7 +67,8 @@ def sector_cells(csp: str, code: str):
     with connection(get_db()) as conn:
         body = conn.execute(named_query("sector_cells"), {
             "sector_id": sector.id, "lon0": bbox[0], "lat0": bbox[1], "lon1": bbox[2], "lat1": bbox[3],
-            "first": filters.first, "last": filters.last, "category": filters.category, "cell": CELL_SIZE_M}).scalar()
+            "first": filters.first, "last": filters.last, "category": filters.category, "cell": CELL_SIZE_M,
+            "tz": LOCAL_TZ}).scalar()
     # The FeatureCollection is built by PostGIS as text: no re-encoding in Python.
     return Response(body, mimetype="application/geo+json", headers={"Cache-Control": "private, max-age=60"})
 
@@ -82,7 +83,7 @@ def sector_tile(csp: str, code: str, z: int, x: int, y: int):
     with connection(get_db()) as conn:
         tile = conn.execute(named_query("sector_tile"), {
             "sector_id": sector.id, "z": z, "x": x, "y": y, "first": filters.first, "last": filters.last,
-            "category": filters.category}).scalar()
+            "category": filters.category, "tz": LOCAL_TZ}).scalar()
     return Response(bytes(tile or b""), mimetype=MVT_TYPE, headers={"Cache-Control": "private, max-age=60"})
 
 

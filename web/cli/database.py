@@ -51,7 +51,6 @@ def db_status():
     """Say whether the database is running, where, and its schema revision."""
     from geo.db import engine as database
     from geo.db.cluster import EmbeddedCluster
-
     from geo.db.migrations import current_revision, head_revision
 
     if database.external_url():

@@ -44,7 +44,6 @@ def export_sectors_command(fmt, output, as_of, csp):
 def export_hotspots_command(run, fmt, output):
     """Export the cells (or DBSCAN clusters) of a hotspot run, in EPSG:4326."""
     from geo.analysis.hotspots import HotspotInputError
-
     from geo.export.hotspots import export_hotspots
 
     try:

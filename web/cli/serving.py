@@ -15,6 +15,13 @@ from gunicorn.app.base import BaseApplication
 
 #: Threads per worker: requests mostly wait on PostgreSQL.
 THREADS = 4
+#: Seconds an idle connection is kept open for its next request. None by default: a kept
+#: connection stays with the worker that accepted it, so a few busy clients pinned to one
+#: worker wait on its GIL while the others idle (bench/RESULTS.md: with 8 clients, 1.25 x the
+#: throughput of one client with keep-alive, 1.56 x without). Closing after each response lets
+#: every request go to whichever worker accepts first; on loopback or a LAN a new connection
+#: costs a fraction of a millisecond.
+KEEP_ALIVE = 0
 
 
 def default_workers() -> int:
@@ -30,10 +37,11 @@ class PsqServer(BaseApplication):
     """gunicorn running ``web.create_app()`` with our options."""
 
     def __init__(self, host: str, port: int, workers: int | None = None, threads: int = THREADS,
-                 timeout: int = 120, access_log: str | None = None):
+                 keep_alive: int = KEEP_ALIVE, timeout: int = 120, access_log: str | None = None):
         self.options = {
             "bind": f"{host}:{port}", "workers": workers or default_workers(), "threads": threads,
-            "worker_class": "gthread", "timeout": timeout, "graceful_timeout": 10, "accesslog": access_log,
+            "keepalive": keep_alive, "worker_class": "gthread", "timeout": timeout, "graceful_timeout": 10,
+            "accesslog": access_log,
             "errorlog": "-", "loglevel": "warning", "preload_app": False,
         }
         super().__init__()

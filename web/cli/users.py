@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-
 import click
 
 from geo.settings import ROLES
 from web.cli.common import engine, user_errors
-
 
 #: Refused accounts are errors of geo/ like any other (geo.errors.PsqError): one sentence, exit status 1.
 account_errors = user_errors

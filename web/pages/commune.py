@@ -42,7 +42,8 @@ from layers.choropleth import COUNT_BREAKS, cell_layer, legend
 from layers.territory import commune_layer
 from web.access import permission_required, require_commune
 from web.db import get_db
-from web.map_parts import render_map
+from web.kept import kept_view
+from web.map_parts import render_parts, with_request_nonce
 
 bp = Blueprint("mayor", __name__)
 
@@ -97,21 +98,44 @@ def commune_page(insee: str):
     require_commune(insee)
     outline = _commune_or_404(insee)
     first, last = month_period_from_request()
-    engine = get_db()
-    figures = stats.period_figures(engine, insee, first, last)
-    cells = figures.cells
-    m = base_map(tuple(outline.to_crs(4326).total_bounds), current_app.config["BASE_TILES_URL"],
-                 current_app.config["BASE_TILES_ATTRIBUTION"])
-    commune_layer(outline, name="Limites de la commune").add_to(m)
-    cell_layer(stats.cells_geojson(cells)).add_to(m)
-    everything, trends = stats.monthly_charts(engine, insee, last)
-    return render_template(
-        "commune.html", commune={"insee": insee, "name": outline["name"].iloc[0]}, first=first, last=last, cells=cells,
-        latest_month=stats.default_period()[1], max_months=stats.MAX_PERIOD_MONTHS, figures=figures,
-        total_shown=figures.cells_total, legend=legend(COUNT_BREAKS), k=stats.MIN_CELL_COUNT,
-        everything=(everything, sparkline_svg(everything)), trends=[(t, sparkline_svg(t)) for t in trends],
-        months=everything.months, min_published=disclosure.MIN_PUBLISHED_MONTHS, month_label=stats.month_label,
-        problems=stats.commune_problems(engine, insee), map_parts=render_map(m))
+    page = commune_content(insee, outline, first, last)
+    return render_template("commune.html", commune=page["commune"], main=Markup(page["main"]),
+                           map_parts=with_request_nonce(page["map_parts"]))
+
+
+def commune_content(insee: str, outline, first: dt.date, last: dt.date) -> dict:
+    """The page's figures, charts and map for the period, rendered once per view and kept (web.kept).
+
+    The same period asked again gets the same figures, computed once until the data
+    change; the key holds the commune, the period and the last finished month (what the
+    form offers), and the user's scope. Content: ``commune``, ``main`` (the HTML of the
+    panel and map) and ``map_parts`` (without the nonce).
+    """
+    latest_month = stats.default_period()[1]
+
+    def compute() -> dict:
+        engine = get_db()
+        figures = stats.period_figures(engine, insee, first, last)
+        cells = figures.cells
+        m = base_map(tuple(outline.to_crs(4326).total_bounds), current_app.config["BASE_TILES_URL"],
+                     current_app.config["BASE_TILES_ATTRIBUTION"])
+        commune_layer(outline, name="Limites de la commune").add_to(m)
+        cell_layer(stats.cells_geojson(cells)).add_to(m)
+        map_parts = render_parts(m)
+        everything, trends = stats.monthly_charts(engine, insee, last)
+        commune = {"insee": insee, "name": outline["name"].iloc[0]}
+        main = render_template(
+            "commune_main.html", commune=commune, first=first, last=last, cells=cells,
+            latest_month=latest_month, max_months=stats.MAX_PERIOD_MONTHS, figures=figures,
+            total_shown=figures.cells_total, legend=legend(COUNT_BREAKS), k=stats.MIN_CELL_COUNT,
+            everything=(everything, sparkline_svg(everything)), trends=[(t, sparkline_svg(t)) for t in trends],
+            months=everything.months, min_published=disclosure.MIN_PUBLISHED_MONTHS, month_label=stats.month_label,
+            problems=stats.commune_problems(engine, insee), map_parts=map_parts)
+        return {"commune": commune, "main": main, "map_parts": map_parts}
+
+    params = {"commune": insee, "first": first.isoformat(), "last": last.isoformat(),
+              "latest_month": latest_month.isoformat()}
+    return kept_view("commune_page", params, compute, commune=insee)
 
 
 @bp.route("/api/communes/<insee>/cellules")
@@ -125,8 +149,10 @@ def commune_cells(insee: str):
     if stats.commune_outline(get_db(), insee).empty:
         return jsonify(error=f"Aucune commune de code INSEE {insee} n'est chargée."), 404
     first, last = month_period_from_request()
-    collection = stats.cells_geojson(stats.cell_counts(get_db(), insee, first, last))
-    collection["properties"] = {"commune": insee, "du": first.isoformat(), "au": last.isoformat(),
-                                "taille_carreau_m": stats.CELL_SIZE_M, "seuil": stats.MIN_CELL_COUNT,
-                                "regle": RULE_SENTENCE}
-    return jsonify(collection)
+    properties = {"commune": insee, "du": first.isoformat(), "au": last.isoformat(),
+                  "taille_carreau_m": stats.CELL_SIZE_M, "seuil": stats.MIN_CELL_COUNT, "regle": RULE_SENTENCE}
+
+    def compute() -> dict:
+        return {**stats.cells_geojson(stats.cell_counts(get_db(), insee, first, last)), "properties": properties}
+
+    return jsonify(kept_view("commune_cells", properties, compute, commune=insee))

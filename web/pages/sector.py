@@ -4,10 +4,9 @@ A map of one sector (its limit, the communes as background, its problems, its
 occurrences as 200 m cell counts loaded for the view, and the hotspot statistics
 computed on the fly) with a side panel (figures by category, the list of problems).
 The statistics are :func:`geo.analysis.sector_view.analyse`'s (Gi*, density, clusters,
-emerging categories), computed for each view and never stored in the database; the app
-process keeps the latest ones in memory for identical views until occurrences are added
-(``cached_analysis``). This module parses the request, checks access, builds the map and
-renders it.
+emerging categories); they and the rendered map are computed once per view and kept in
+PostgreSQL for every worker until the data change (``view_content``, geo.db.kept_views).
+This module parses the request, checks access, builds the map and renders it.
 
 The helpers that read the period, the category and the sector of a request are
 shared with the JSON endpoints of web/api/maps.py.
@@ -16,12 +15,9 @@ shared with the JSON endpoints of web/api/maps.py.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
 
 import folium
 import geopandas as gpd
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
@@ -50,7 +46,8 @@ from layers.territory import commune_layer, sector_layer
 from layers.zone_layers import draw_control, zone_group
 from web.access import allowed, current_scope, permission_required, require_sector
 from web.db import get_db
-from web.map_parts import render_map
+from web.kept import kept_view
+from web.map_parts import render_parts, with_request_nonce
 from web.pages.zones import editor_config
 
 bp = Blueprint("sector_pages", __name__)
@@ -128,36 +125,6 @@ def recurring_summary(cells: gpd.GeoDataFrame | None) -> list[dict]:
         rows.append({"category": category or None, "trend": label, "colour": colour, "cells": int(n),
                      "rank": order.index(trend)})
     return sorted(rows, key=lambda r: (r["rank"], r["category"] or ""))
-
-
-#: Analyses kept per app process, newest last (a sector's grid: a few hundred kB each).
-ANALYSIS_CACHE_SIZE = 64
-
-
-def cached_analysis(sector: Sector, filters: Filters) -> Analysis:
-    """:func:`geo.analysis.sector_view.analyse` on the request's connection, kept in memory for identical views
-    until the occurrences change.
-
-    Occurrences are only ever added (imports skip what is already present), so the
-    newest occurrence id in the key makes every entry stale at the next load. Many users
-    open the same default view of a sector; under load each would otherwise recompute
-    the same statistics (bench/load.py).
-    """
-    with connection(get_db()) as conn:
-        version = conn.execute(sa.text("SELECT max(id) FROM occurrence")).scalar()
-    cache = current_app.extensions.setdefault("psq_analyses", {"lock": threading.Lock(), "entries": OrderedDict()})
-    scope = current_scope()  # what the database lets this user see (row-level security) is part of the view
-    key = (sector.id, filters, version, scope.role, scope.sectors, scope.commune_insee)
-    with cache["lock"]:
-        if key in cache["entries"]:
-            cache["entries"].move_to_end(key)
-            return cache["entries"][key]
-    analysis = sector_view.analyse(get_db(), sector, filters)
-    with cache["lock"]:
-        cache["entries"][key] = analysis
-        while len(cache["entries"]) > ANALYSIS_CACHE_SIZE:
-            cache["entries"].popitem(last=False)
-    return analysis
 
 
 # -- the map ---------------------------------------------------------------------------
@@ -248,7 +215,28 @@ def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters
         draw_control(group).add_to(m)
         editor = editor_config(m, group, sector.csp_id, sector.code)
     _add_problems(m, problems)
-    return render_map(m), editor
+    return render_parts(m), editor
+
+
+def view_content(sector: Sector, filters: Filters, problems: list[dict], zones: list[dict], editable: bool) -> dict:
+    """The statistics and the rendered map of the view, kept in PostgreSQL for every worker (geo.db.kept_views).
+
+    Computing them (:func:`geo.analysis.sector_view.analyse`: Gi*, density, clusters,
+    emerging; then the Folium map) costs a few hundred milliseconds, and many users
+    open the same view of a sector: each view is computed once until the data change.
+    The key holds what the content depends on besides the data: the filters, whether the
+    user may edit zones and (added by :func:`web.kept.kept_view`) his scope. Content:
+    ``map_parts`` (without the nonce), ``editor``, ``notes``, ``recurring``.
+    """
+    params = {"sector": sector.id, "filters": filters.query(), "editable": editable}
+
+    def compute() -> dict:
+        analysis = sector_view.analyse(get_db(), sector, filters)  # Gi*, density, clusters, emerging
+        map_parts, editor = sector_map(sector, problems, analysis, filters, zones, editable)
+        return {"map_parts": map_parts, "editor": editor, "notes": analysis.notes,
+                "recurring": recurring_summary(analysis.emerging)}
+
+    return kept_view("sector_map", params, compute, sector_id=sector.id)
 
 
 @bp.route("/secteur/<csp>/<code>")
@@ -258,15 +246,16 @@ def sector_page(csp: str, code: str):
     filters = read_filters(request.args)
     sector = find_sector(csp, code, filters.last)
     problems = _problems(sector, filters)
-    analysis = cached_analysis(sector, filters)  # Gi*, density, clusters, emerging: geo.analysis.sector_view.analyse
     counts = _category_counts(sector, filters)
     engine = get_db()
     zones = pz.list_zones(engine, current_scope(), sector.csp_id, sector.code)
     editable = allowed("zone.edit", (sector.csp_id, sector.code))
-    map_parts, editor = sector_map(sector, problems, analysis, filters, zones, editable)
+    # Gi*, density, clusters, emerging: geo.analysis.sector_view.analyse, with the map kept by view_content.
+    view = view_content(sector, filters, problems, zones, editable)
     return render_template(
         "sector.html", sector=sector, filters=filters, problems=problems, counts=counts,
-        total=sum(c["count"] for c in counts), notes=analysis.notes, status_labels=STATUS_LABELS,
+        total=sum(c["count"] for c in counts), notes=view["notes"], status_labels=STATUS_LABELS,
         styles=category_style(), categories=categories(), my_sectors=current_scope().sectors,
-        zones=zones, editor=editor, map_parts=map_parts, recurring=recurring_summary(analysis.emerging),
-        zone_problems=pz.sector_problems(engine, sector.csp_id, sector.code) if editor else [])
+        zones=zones, editor=view["editor"], map_parts=with_request_nonce(view["map_parts"]),
+        recurring=view["recurring"],
+        zone_problems=pz.sector_problems(engine, sector.csp_id, sector.code) if editable else [])
