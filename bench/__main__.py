@@ -15,6 +15,7 @@ from pathlib import Path
 
 BENCHMARKS = {
     "hotspots": "Hotspot engine (Gi*, emerging hotspots) against esda",
+    "calibration": "Calibration of the hot spot significance: null data and planted clusters",
     "ingest": "Ingest of occurrences into PostGIS",
     "load": "Pages and map endpoints under 1, 8 and 32 concurrent clients",
 }

@@ -17,6 +17,8 @@ from folium.plugins import HeatMap
 from layers.escaping import html_text
 
 # ArcGIS's hot spot palette: reds for hot, blues for cold, by confidence.
+#: The smallest |gi_bin| drawn: 95 % confidence with FDR, the app's "significant".
+SIGNIFICANT_BIN = 2
 GI_BIN_STYLE = {
     3: ("#d62f27", "Point chaud (99 %)"),
     2: ("#ed7551", "Point chaud (95 %)"),
@@ -51,19 +53,23 @@ def _lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def gistar_layer(cells: gpd.GeoDataFrame, name: str = "Points chauds (Gi*)") -> folium.FeatureGroup:
-    """Significant Gi* cells coloured by confidence (not significant cells are not drawn).
+    """Significant Gi* cells coloured by confidence: 95 and 99 % (FDR), hot or cold; the others are not drawn.
+
+    The 90 % classes (``gi_bin`` ±1) are not drawn: on data with no pattern, one analysis
+    in twenty may show one (bench/RESULTS.md), and a chief would read it as a hot spot.
 
     Examples
     --------
     >>> import shapely
-    >>> cells = gpd.GeoDataFrame({"gi_bin": [3, 0], "count": [9, 0], "z": [4.1, 0.2]},
+    >>> cells = gpd.GeoDataFrame({"gi_bin": [3, 0, 1], "count": [9, 0, 2], "z": [4.1, 0.2, 1.7]},
     ...                          geometry=[shapely.box(990000, 6720000, 990200, 6720200),
-    ...                                    shapely.box(990200, 6720000, 990400, 6720200)], crs=2154)
+    ...                                    shapely.box(990200, 6720000, 990400, 6720200),
+    ...                                    shapely.box(990400, 6720000, 990600, 6720200)], crs=2154)
     >>> layer = gistar_layer(cells)
     >>> len(layer._children)
     1
     """
-    shown = _lonlat(cells[cells["gi_bin"] != 0].copy())
+    shown = _lonlat(cells[cells["gi_bin"].abs() >= SIGNIFICANT_BIN].copy())
     shown["classe"] = shown["gi_bin"].map(lambda b: html_text(GI_BIN_STYLE[int(b)][1]))
     shown["z"] = shown["z"].round(2)
     group = folium.FeatureGroup(name=name)

@@ -28,9 +28,17 @@ import pandas as pd
 import shapely
 from sqlalchemy.engine import Connection, Engine
 
-from geo.analysis.hotspots import CATEGORIES, Grid, HotspotInputError, count_points, emerging_hotspots, gistar, kde_grid
+from geo.analysis.hotspots import (
+    CATEGORIES,
+    Grid,
+    HotspotInputError,
+    count_points,
+    emerging_hotspots_together,
+    gistar_together,
+    kde_grid,
+)
 from geo.analysis.hotspots.grid import grid_frame
-from geo.analysis.hotspots.significance import gi_bin, two_sided_p
+from geo.analysis.hotspots.significance import gi_bin
 from geo.analysis.points import Points
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection
@@ -49,13 +57,16 @@ class Cells:
     """A statistic on the cells of a scope: one row per scope cell (``i``, ``j``, ...), and what was noted.
 
     ``outside``: occurrences not counted (in edge cells whose centre lies outside the
-    scope); ``bandwidth``: the kernel density's, in metres (None for the other methods).
+    scope); ``bandwidth``: the kernel density's, in metres (None for the other methods);
+    ``supported``: false when the occurrences are too few for any cell to be significant
+    (the last warning says so; the pages show :func:`supported`'s sentence instead of classes).
     """
 
     frame: pd.DataFrame
     warnings: tuple[str, ...] = ()
     outside: int = 0
     bandwidth: float | None = None
+    supported: bool = True
 
 
 def cell_squares(i, j, size: float = CELL_SIZE_M) -> np.ndarray:
@@ -75,9 +86,13 @@ def with_squares(frame: pd.DataFrame, size: float = CELL_SIZE_M) -> gpd.GeoDataF
     return gpd.GeoDataFrame(frame, geometry=cell_squares(frame.i, frame.j, size), crs=SRID)
 
 
-def gistar_cells(points: Points, grid: Grid, band: float | None = None) -> Cells:
+def gistar_cells(points: Points, grid: Grid, band: float | None = None, apart: bool = False) -> Cells:
     """Gi* of every scope cell from the points' counts: ``i``, ``j``, ``count``, ``z``, ``p``, ``p_fdr``,
     ``gi_bin``, ``significant`` (``p_fdr`` at most `SIGNIFICANCE`).
+
+    With ``apart``, each category of the points is analysed on its own counts, the false
+    discovery rate controlled over all of them together, one row per category and cell
+    (column ``category``, the code).
 
     Parameters
     ----------
@@ -87,11 +102,14 @@ def gistar_cells(points: Points, grid: Grid, band: float | None = None) -> Cells
         The scope's grid and mask.
     band : float, optional
         Distance band in metres; default 1.5 x cell size (queen neighbours).
+    apart : bool
+        Analyse each category apart.
 
     Raises
     ------
     HotspotInputError
-        When Gi* is undefined (every cell has the same count).
+        When Gi* is undefined (every cell has the same count). When the occurrences are too
+        few for any cell to be significant, ``supported`` is false.
 
     Examples
     --------
@@ -102,11 +120,51 @@ def gistar_cells(points: Points, grid: Grid, band: float | None = None) -> Cells
     >>> cells.frame.loc[0, ["i", "j", "count", "gi_bin"]].tolist(), cells.outside
     ([0, 0, 3, 3], 0)
     """
-    counted = count_points(grid, points.x, points.y)
-    result = gistar(counted.counts, grid, band=band)
-    frame = result.to_frame(grid, counted.counts)
-    frame["significant"] = frame.p_fdr <= SIGNIFICANCE
-    return Cells(frame, result.warnings, counted.outside)
+    codes = list(dict.fromkeys(points.category)) if apart else [None]
+    counted = {code: count_points(grid, points.x[keep], points.y[keep])
+               for code, keep in ((c, _of(points, c)) for c in codes)}
+    results = gistar_together({code: c.counts for code, c in counted.items()}, grid, band=band)
+    frames = []
+    for code, result in results.items():
+        frame = result.to_frame(grid, counted[code].counts)
+        frame["significant"] = frame.p_fdr <= SIGNIFICANCE
+        frames.append(frame if code is None else frame.assign(category=code))
+    return _cells(frames, apart, results.values(), count_points(grid, points.x, points.y).outside)
+
+
+def _of(points: Points, code: str | None) -> np.ndarray:
+    """Which points are of category ``code`` (None: all)."""
+    return np.ones(len(points.x), bool) if code is None else points.category == code
+
+
+def _cells(frames: list[pd.DataFrame], apart: bool, results, outside: int) -> Cells:
+    """The cells of one or several analyses together: a grid too sparse for any finding speaks only if all are."""
+    results = list(results)
+    any_supported = any(r.supported for r in results)
+    warnings = tuple(dict.fromkeys(w for r in results if r.supported or not any_supported for w in r.warnings))
+    frame = pd.concat(frames, ignore_index=True) if apart else frames[0]
+    return Cells(frame, warnings, outside, supported=any_supported)
+
+
+def supported(cells: Cells, occurrences: int) -> Cells:
+    """``cells`` if its data can support a finding, else the refusal a page shows instead of classes.
+
+    >>> supported(Cells(pd.DataFrame(), ("only 2 occurrences in 40 cells: even all in one place, no hot spot "
+    ...                                  "could be significant",), supported=False), 2)
+    Traceback (most recent call last):
+    ...
+    geo.analysis.hotspots.errors.HotspotInputError: only 2 occurrences in 40 cells: even all in one place, no hot spot could be significant
+    >>> try:
+    ...     supported(Cells(pd.DataFrame(), ("too few",), supported=False), 2)
+    ... except HotspotInputError as error:
+    ...     print(error.user_message)
+    Trop peu de faits (2) pour qu’un point chaud soit significatif, même s’ils étaient tous au même endroit.
+    """
+    if cells.supported:
+        return cells
+    raise HotspotInputError(cells.warnings[-1], user_message=(
+        f"Trop peu de faits ({occurrences}) pour qu’un point chaud soit significatif, même s’ils étaient tous au "
+        "même endroit."))
 
 
 def density_cells(points: Points, grid: Grid, bandwidth: float | None = None) -> Cells:
@@ -153,13 +211,15 @@ def step_starts(first: dt.date, last: dt.date, step: str) -> list[dt.datetime]:
 
 
 def emerging_cells(points: Points, grid: Grid, starts: list[dt.datetime], band: float | None = None,
-                   lag: int = 1) -> Cells:
+                   lag: int = 1, apart: bool = False) -> Cells:
     """Emerging hot spot category of every scope cell over the time steps beginning at ``starts``.
 
     Each point falls in the last step that starts at or before its local time. One row
     per scope cell: ``i``, ``j``, ``count`` (all steps), ``z``, ``p``, ``p_fdr`` and
     ``gi_bin`` of the final step, ``emerging_category``, ``trend`` (Mann-Kendall: 1, 0,
-    -1), ``significant``.
+    -1), ``significant``. With ``apart``, each category of the points has its own cube,
+    the FDR of each step runs over all of them together, and there is one row per
+    category and cell (column ``category``, the code).
 
     Parameters
     ----------
@@ -171,6 +231,14 @@ def emerging_cells(points: Points, grid: Grid, starts: list[dt.datetime], band: 
         Spatial distance band in metres; default 1.5 x cell size (queen).
     lag : int
         Earlier steps in the neighbourhood (default 1).
+    apart : bool
+        Analyse each category apart (the view of all categories).
+
+    Raises
+    ------
+    HotspotInputError
+        When Gi* is undefined. When no step holds enough occurrences for any cell to be
+        significant (of any category, with ``apart``), ``supported`` is false.
 
     Examples
     --------
@@ -184,16 +252,20 @@ def emerging_cells(points: Points, grid: Grid, starts: list[dt.datetime], band: 
     (60, 'consecutive hot spot')
     """
     steps = np.searchsorted(np.asarray(starts, "datetime64[us]"), points.at, side="right") - 1
-    counted = count_points(grid, points.x, points.y, step_index=steps, n_steps=len(starts))
-    cube = counted.counts
-    result = emerging_hotspots(cube, grid, band=band, k=lag)
-    z_final, q_final = result.z[-1], result.p_fdr[-1]
+    codes = list(dict.fromkeys(points.category)) if apart else [None]
+    cubes = {code: count_points(grid, points.x[keep], points.y[keep], step_index=steps[keep],
+                                n_steps=len(starts)).counts for code, keep in ((c, _of(points, c)) for c in codes)}
+    results = emerging_hotspots_together(cubes, grid, band=band, k=lag)
     names = np.array(CATEGORIES + ("outside the scope",))
-    frame = grid_frame(grid, count=cube.sum(axis=0), z=z_final, p=two_sided_p(z_final), p_fdr=q_final,
-                       gi_bin=gi_bin(z_final, q_final), emerging_category=names[result.category])
-    frame["trend"] = result.trend.trend
-    frame["significant"] = frame.p_fdr <= SIGNIFICANCE
-    return Cells(frame, result.warnings, counted.outside)
+    frames = []
+    for code, result in results.items():
+        z_final, q_final = result.z[-1], result.p_fdr[-1]
+        frame = grid_frame(grid, count=cubes[code].sum(axis=0), z=z_final, p=result.p[-1], p_fdr=q_final,
+                           gi_bin=gi_bin(z_final, q_final), emerging_category=names[result.category])
+        frame["trend"] = result.trend.trend
+        frame["significant"] = frame.p_fdr <= SIGNIFICANCE
+        frames.append(frame if code is None else frame.assign(category=code))
+    return _cells(frames, apart, results.values(), count_points(grid, points.x, points.y).outside)
 
 
 def dbscan_clusters(bind: Engine | Connection, area, first: dt.date, last: dt.date, category: str | None = None,

@@ -16,7 +16,6 @@ import dataclasses
 import datetime as dt
 
 import geopandas as gpd
-import pandas as pd
 from sqlalchemy.engine import Connection, Engine
 
 from geo.analysis.hotspots import Grid, HotspotInputError
@@ -28,12 +27,13 @@ from geo.analysis.methods import (
     emerging_cells,
     gistar_cells,
     step_starts,
+    supported,
     with_squares,
 )
 from geo.analysis.points import Points, fetch_points
 from geo.analysis.scopes import Sector
 from geo.problems.categories import categories
-from geo.settings import CELL_SIZE_M, SRID
+from geo.settings import CELL_SIZE_M
 
 # DBSCAN's cost grows with the neighbours of each point: 100,000 points in a city centre
 # take seconds. Past this many points the page gives a note instead (a category or a
@@ -82,7 +82,7 @@ def analyse(bind: Engine | Connection, sector: Sector, filters: ViewFilters) -> 
     period = points.between(filters.first, filters.last)
     grid = Grid.from_polygon(sector.geometry, size=CELL_SIZE_M)
     analysis = Analysis()
-    jobs = {"gistar": lambda: with_squares(gistar_cells(period, grid).frame),
+    jobs = {"gistar": lambda: with_squares(supported(gistar_cells(period, grid), len(period.x)).frame),
             "density": lambda: with_squares(density_cells(period, grid).frame[["i", "j", "density"]]),
             "clusters": lambda: _clusters(bind, sector, filters, len(period.x)),
             "emerging": lambda: _emerging(points, grid, filters.last, filters.category is None)}
@@ -97,28 +97,22 @@ def analyse(bind: Engine | Connection, sector: Sector, filters: ViewFilters) -> 
 def _emerging(points: Points, grid: Grid, last: dt.date, per_category: bool) -> gpd.GeoDataFrame:
     """The emerging class of each cell over the 104 weeks up to ``last``.
 
-    With ``per_category`` (the view of all categories) each category gets its own cube
-    and only the cells with a trend are kept, labelled with their category: summed
-    together, the categories drown each other's recurring places in the background.
+    With ``per_category`` (the view of all categories) each category gets its own cube,
+    the false discovery rate of each week is controlled over all of them together, and
+    only the cells with a trend are kept, labelled with their category: summed together,
+    the categories drown each other's recurring places in the background.
     """
     starts = step_starts(last - dt.timedelta(days=7 * EMERGING_WEEKS - 1), last, "week")
     window = points.between(starts[0].date(), last)
     if len(window.x) == 0:
         raise HotspotInputError("no occurrence falls in the study area during the period")
+    frame = supported(emerging_cells(window, grid, starts, apart=per_category), len(window.x)).frame
     if not per_category:
-        return _emerging_layer_cells(window, grid, starts)
+        return with_squares(frame[["i", "j", "emerging_category", "count"]])
     labels = {c.code: c.label for c in categories()}
-    frames = []
-    for code in dict.fromkeys(window.category):
-        cells = _emerging_layer_cells(window.where(window.category == code), grid, starts)
-        cells = cells[cells.emerging_category != NO_PATTERN]
-        frames.append(cells.assign(category=labels.get(code, code)))
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=SRID)
-
-
-def _emerging_layer_cells(window: Points, grid: Grid, starts) -> gpd.GeoDataFrame:
-    """The columns the page's layer and side panel read: the cell, its category, its occurrences."""
-    return with_squares(emerging_cells(window, grid, starts).frame[["i", "j", "emerging_category", "count"]])
+    shown = frame[frame.emerging_category != NO_PATTERN]
+    return with_squares(shown[["i", "j", "emerging_category", "count"]].assign(
+        category=[labels.get(code, code) for code in shown.category]).reset_index(drop=True))
 
 
 def _thousands(n: int) -> str:

@@ -1086,9 +1086,10 @@ def generate(communes: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame, *, seed: int
             "its class. Checked by the tests for the demo seed; with other seeds a flat place "
             "can now and then show a chance trend.",
             "The background alone concentrates around town centres (Belfort most): expect "
-            "unplanted hotspots there. In per-category weekly cubes most cells are empty, so a "
-            "single isolated event can be a significant Gi* hotspot: the planted places stand "
-            "far above that (z of 10 to 20).",
+            "unplanted hotspots there. In per-category weekly cubes most cells are empty; the "
+            "engine's exact test (binomial window counts given the total) does not take an "
+            "isolated event for a hot spot, and the planted places stand far above the "
+            "background (window counts with p-values below 1e-30).",
             "securite_routiere has problems but no synthetic occurrences: real accidents cover it.",
         ],
     }

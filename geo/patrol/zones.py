@@ -41,7 +41,7 @@ from geo.accounts.users import UserScope, audit
 from geo.analysis.hotspots import Grid
 from geo.analysis.methods import cell_squares, dbscan_clusters, gistar_cells
 from geo.analysis.points import fetch_points
-from geo.analysis.scopes import Scope, area_on_day, sector_on_day
+from geo.analysis.scopes import area_on_day, sector_on_day
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection, transaction
 from geo.errors import Forbidden, NotFound, PsqError
@@ -55,7 +55,7 @@ OUTSIDE_M2 = 50.0
 MAX_AREA_M2 = 4_000_000.0
 MIN_AREA_M2 = 100.0
 SUGGESTION_BUFFER = 50.0
-#: A suggestion needs at least this many occurrences (isolated events can be "significant" Gi* cells).
+#: A suggestion needs at least this many occurrences: a zone worth a patrol, not a handful of events.
 MIN_SUGGESTION_OCCURRENCES = 10
 
 _TO_L93 = Transformer.from_crs(4326, 2154, always_xy=True)
@@ -473,29 +473,28 @@ class HotCells:
 
 
 def sector_hot_cells(engine: Engine, csp_id: int, sector_code: str, period: Period) -> HotCells:
-    """Gi* per category on the sector's 200 m grid (queen neighbours, Benjamini-Hochberg FDR at 5 %).
+    """Gi* per category on the sector's 200 m grid (queen neighbours, the exact test, Benjamini-Hochberg FDR at
+    5 % over every category's tests together).
 
     Per category, because a chief works on problems of one kind: all categories mixed,
-    the background of a town centre hides a dealing point.
+    the background of a town centre hides a dealing point. A category with fewer than 2
+    occurrences in the period is left out.
     """
     sector = sector_on_day(engine, period.last, csp_id=csp_id, code=sector_code)
     if sector is None:
         return HotCells.empty()
     scope = sector.scope()
     grid = Grid.from_polygon(scope.geometry, size=CELL_SIZE_M)
-    parts = [_category_hot_cells(engine, scope, grid, period, c.code) for c in categories()]
-    return HotCells(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("i", "j", "z", "count", "category")))
-
-
-def _category_hot_cells(engine: Engine | Connection, scope: Scope, grid: Grid, period: Period,
-                        category: str) -> HotCells:
-    points = fetch_points(engine, scope, period.first, period.last, category)
-    if len(points.x) < 2 or grid.n_cells < 2:
+    points = fetch_points(engine, scope, period.first, period.last, None)
+    known, counts = np.unique(points.category, return_counts=True) if len(points.x) else ([], [])
+    kept = {code for code, n in zip(known, counts) if n >= 2 and code in {c.code for c in categories()}}
+    points = points.where(np.isin(points.category, list(kept)))
+    if not kept or grid.n_cells < 2:
         return HotCells.empty()
-    frame = gistar_cells(points, grid).frame
+    frame = gistar_cells(points, grid, apart=True).frame  # FDR over every category's tests together
     hot = frame[frame.significant & (frame.z > 0) & (frame["count"] > 0)]
     return HotCells(hot.i.to_numpy(), hot.j.to_numpy(), hot.z.to_numpy(), hot["count"].to_numpy(),
-                    np.full(len(hot), category, dtype=object))
+                    hot.category.to_numpy(dtype=object))
 
 
 def zone_contents(engine: Engine, scope: UserScope, zone: dict, period: Period, hot: HotCells | None = None) -> dict:

@@ -114,6 +114,20 @@ def test_no_occurrence_shows_french_notes_instead_of_layers(chief_client):
     assert "Aucun fait sur cette période" in response.text.replace("&#39;", "'")
 
 
+def test_too_few_occurrences_for_any_finding_say_so_instead_of_classes(chief_client, engine):
+    """Two occurrences of a category in the sector: Gi* would call one of them a hot spot (z near 5)."""
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO occurrence (source, external_id, category_code, occurred_at, geom, sector_id, csp_id) "
+            "SELECT 'test', 'few-' || k, 'rodeos', TIMESTAMPTZ '2026-10-01 21:00+02' + k * INTERVAL '1 day', "
+            "ST_PointOnSurface(geom), id, csp_id FROM sector, generate_series(1, 2) k WHERE code = 'BEL-CENTRE'"))
+    html = chief_client.get(PAGE + PERIOD + "&categorie=rodeos").text.replace("&#39;", "'")
+    sentence = "Trop peu de faits (2) pour qu’un point chaud soit significatif, même s’ils étaient tous au même endroit."
+    assert f"<strong>Points chauds (Gi*) :</strong> {sentence}" in html
+    assert f"<strong>Problèmes récurrents :</strong> {sentence}" in html
+    assert "Point chaud (99 %)" not in html and "Nouveau point chaud" not in html
+
+
 def test_page_stays_under_300_kb_with_100000_occurrences(chief_client, engine):
     # Seen once empty: the statistics kept in memory for this view must not outlive new data.
     assert "trop pour calculer les agrégats" not in chief_client.get(PAGE + PERIOD).text

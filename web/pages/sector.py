@@ -177,7 +177,8 @@ def _add_statistics(m: folium.Map, analysis: Analysis) -> None:
         layer = gistar_layer(analysis.gistar)
         layer.show = False
         layer.add_to(m)
-        Legend(layer, "Points chauds (Gi*)", [GI_BIN_STYLE[b] for b in (3, 2, 1, -1, -2, -3)]).add_to(m)
+        Legend(layer, "Points chauds (Gi*)", [GI_BIN_STYLE[b] for b in (3, 2, -2, -3)],
+               note="Test exact, taux de fausses découvertes de 5 %.").add_to(m)
     if analysis.density is not None:
         density_layer(analysis.density).add_to(m)
     if analysis.clusters is not None:
@@ -189,7 +190,7 @@ def _add_statistics(m: folium.Map, analysis: Analysis) -> None:
         layer = emerging_layer(analysis.emerging, pane="psqTrends").add_to(m)
         shown = dict.fromkeys(c for c in analysis.emerging.emerging_category if c in EMERGING_STYLE)
         Legend(layer, "Problèmes récurrents", [EMERGING_STYLE[c] for c in shown] or
-               [("#ffffff", "aucune tendance significative")]).add_to(m)
+               [("#ffffff", "aucun problème récurrent significatif")]).add_to(m)
 
 
 def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters: Filters,

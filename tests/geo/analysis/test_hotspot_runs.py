@@ -146,9 +146,12 @@ def test_a_single_occurrence_gives_a_warning_not_a_crash(engine, accidents):
         conn.execute(sa.text("DELETE FROM occurrence WHERE id <> (SELECT min(id) FROM occurrence)"))
     result = run_hotspots(engine, RunRequest(scope=scope, method="gistar", **PERIOD))
     assert result.occurrences == 1
-    assert any("a hot spot may be a single occurrence" in w for w in result.warnings)
+    # z is computed and stored; no class: one sentence says the data cannot support any.
+    assert any(w.startswith("only 1 occurrence in ") and w.endswith(
+        "cells: even all in one place, no hot spot could be significant") for w in result.warnings)
     cells = stored_cells(engine, result.run_id)
     assert all(c.z is not None and np.isfinite(c.z) for c in cells)
+    assert not any(c.gi_bin for c in cells) and not any(c.significant for c in cells)
 
 
 def test_hexagon_grid_run_and_export(engine, accidents, psq, tmp_path):

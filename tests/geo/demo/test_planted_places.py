@@ -60,3 +60,18 @@ def test_planted_hot_cells_are_significant_gistar_hotspots(engine, demo):
             gi_bin = conn.execute(sa.text("SELECT gi_bin FROM hotspot_cell WHERE run_id = :r AND i = :i AND j = :j"),
                                   {"r": run.run_id, **place["cell"]}).scalar()
         assert gi_bin == 3, place["id"]
+
+
+def test_the_park_cell_of_bel_centre_is_a_significant_hot_spot_for_gatherings(engine, demo):
+    """327 gatherings in a year in one cell: the normal approximation gave z = 2.7 (one dominant cell inflates
+    S), which FDR over the sector left insignificant; the exact test finds it."""
+    from geo.patrol.zones import Period, sector_hot_cells
+
+    with engine.connect() as conn:
+        csp_id = conn.execute(sa.text("SELECT id FROM csp WHERE name = 'CSP Belfort'")).scalar_one()
+    last = dt.date.fromisoformat(TRUTH["weeks"]["end"])
+    hot = sector_hot_cells(engine, csp_id, "BEL-CENTRE", Period(last - dt.timedelta(days=364), last))
+    park = [(int(c), float(z)) for i, j, z, c, k in zip(hot.i, hot.j, hot.z, hot.count, hot.category)
+            if (i, j, k) == (4945, 33670, "rassemblements")]
+    assert park and park[0][0] == 327, park
+    assert park[0][1] < 3  # its z alone would not have said so
