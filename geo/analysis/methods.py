@@ -8,7 +8,7 @@ calls the engine and gives one row per cell of the scope:
 
 - :func:`gistar_cells`: Getis-Ord Gi* with Benjamini-Hochberg FDR on the square grid;
 - :func:`density_cells`: the quartic kernel density;
-- :func:`emerging_cells`: the space-time cube of time steps (:func:`step_starts`) and the
+- :func:`emerging_cells`: the space-time cube of complete time steps (:func:`complete_steps`) and the
   emerging hot spot categories;
 - :func:`dbscan_clusters`: ``ST_ClusterDBSCAN`` in PostGIS (the one query
   ``sql/queries/occurrence_clusters.sql``), with the defaults of `geo.settings`.
@@ -42,7 +42,7 @@ from geo.analysis.hotspots.significance import gi_bin
 from geo.analysis.points import Points
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection
-from geo.settings import CELL_SIZE_M, DBSCAN_EPS_M, DBSCAN_MIN_POINTS, LOCAL_TZ, SRID
+from geo.settings import CELL_SIZE_M, DBSCAN_EPS_M, DBSCAN_MIN_POINTS, LOCAL_TZ, SRID, local_today
 
 #: "Significant" in a cell row: FDR-adjusted p at most 5 %.
 SIGNIFICANCE = 0.05
@@ -190,31 +190,105 @@ def density_cells(points: Points, grid: Grid, bandwidth: float | None = None) ->
                  float(density.bandwidth))
 
 
-def step_starts(first: dt.date, last: dt.date, step: str) -> list[dt.datetime]:
-    """Local start of every step covering [first, last]: ISO weeks (Monday) or months.
+@dataclasses.dataclass(frozen=True)
+class Steps:
+    """The complete time steps of an emerging analysis: ISO weeks (Monday to Sunday) or calendar months.
+
+    ``starts``: the local start of each step, oldest first. A step is complete when every
+    one of its days lies in the period and has ended: the current week or month is never
+    one, nor a step that the period's first or last day cuts. The missing part of a step is
+    never counted as zeros: the analysis simply ends with the last complete step.
+    """
+
+    kind: str
+    starts: tuple[dt.datetime, ...]
+
+    @property
+    def first_day(self) -> dt.date:
+        return self.starts[0].date()
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day of the last step."""
+        last = pd.Timestamp(self.starts[-1])
+        end = last + (pd.DateOffset(weeks=1) if self.kind == "week" else pd.DateOffset(months=1))
+        return (end - pd.Timedelta(days=1)).date()
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def describe(self) -> str:
+        """What was used, for the command line.
+
+        >>> complete_steps(dt.date(2026, 1, 1), dt.date(2026, 1, 22), "week", today=dt.date(2026, 3, 1)).describe()
+        '2 complete weeks, Monday 2026-01-05 to Sunday 2026-01-18'
+        """
+        if not self.starts:
+            return f"no complete {self.kind}"
+        unit = self.kind + ("s" if len(self) > 1 else "")
+        if self.kind == "week":
+            return f"{len(self)} complete {unit}, Monday {self.first_day} to Sunday {self.last_day}"
+        return f"{len(self)} complete {unit}, {self.first_day:%Y-%m} to {self.last_day:%Y-%m}"
+
+    def describe_fr(self) -> str:
+        """What was used, for the pages.
+
+        >>> complete_steps(dt.date(2026, 1, 1), dt.date(2026, 1, 22), "week", today=dt.date(2026, 3, 1)).describe_fr()
+        '2 semaines complètes, du lundi 05/01/2026 au dimanche 18/01/2026'
+        """
+        if self.kind == "week":
+            return (f"{len(self)} semaine{'s' if len(self) > 1 else ''} complète{'s' if len(self) > 1 else ''}, "
+                    f"du lundi {self.first_day:%d/%m/%Y} au dimanche {self.last_day:%d/%m/%Y}")
+        return f"{len(self)} mois complets, de {self.first_day:%m/%Y} à {self.last_day:%m/%Y}"
+
+
+def complete_steps(first: dt.date, last: dt.date, step: str, today: dt.date | None = None) -> Steps:
+    """The complete steps inside [first, last], none later than yesterday (see :class:`Steps`).
 
     Examples
     --------
-    >>> [d.date().isoformat() for d in step_starts(dt.date(2026, 1, 1), dt.date(2026, 1, 12), "week")]
-    ['2025-12-29', '2026-01-05', '2026-01-12']
-    >>> [d.date().isoformat() for d in step_starts(dt.date(2026, 1, 15), dt.date(2026, 2, 1), "month")]
-    ['2026-01-01', '2026-02-01']
+    A period from a Thursday to a Wednesday holds one complete week; today's week is not one:
+
+    >>> steps = complete_steps(dt.date(2026, 1, 1), dt.date(2026, 1, 14), "week", today=dt.date(2026, 3, 1))
+    >>> [d.date().isoformat() for d in steps.starts], steps.last_day.isoformat()
+    (['2026-01-05'], '2026-01-11')
+    >>> len(complete_steps(dt.date(2026, 1, 1), dt.date(2026, 3, 31), "week", today=dt.date(2026, 3, 4)))
+    8
+    >>> [d.date().isoformat() for d in complete_steps(dt.date(2026, 1, 15), dt.date(2026, 4, 30), "month").starts]
+    ['2026-02-01', '2026-03-01', '2026-04-01']
     """
+    end = min(last, (today or local_today()) - dt.timedelta(days=1))
     if step == "week":
-        start = first - dt.timedelta(days=first.weekday())
-        days = range(0, (last - start).days + 1, 7)
-        return [dt.datetime.combine(start + dt.timedelta(days=d), dt.time()) for d in days]
+        start = first + dt.timedelta(days=(7 - first.weekday()) % 7)  # the first Monday on or after first
+        stop = end - dt.timedelta(days=(end.weekday() + 1) % 7)  # the last Sunday on or before end
+        count = max(((stop - start).days + 1) // 7, 0)
+        return Steps("week", tuple(dt.datetime.combine(start + dt.timedelta(weeks=k), dt.time()) for k in range(count)))
     if step == "month":
-        months = pd.period_range(first, last, freq="M")
-        return [p.to_timestamp().to_pydatetime() for p in months]
+        start = pd.Period(first, "M") + (0 if first.day == 1 else 1)
+        stop = pd.Period(end, "M") - (0 if (end + dt.timedelta(days=1)).day == 1 else 1)
+        months = pd.period_range(start, stop, freq="M") if stop >= start else []
+        return Steps("month", tuple(p.to_timestamp().to_pydatetime() for p in months))
     raise HotspotInputError(f"unknown step '{step}': choose week or month")
 
 
-def emerging_cells(points: Points, grid: Grid, starts: list[dt.datetime], band: float | None = None,
-                   lag: int = 1, apart: bool = False) -> Cells:
-    """Emerging hot spot category of every scope cell over the time steps beginning at ``starts``.
+def last_complete_weeks(last: dt.date, count: int, today: dt.date | None = None) -> Steps:
+    """The ``count`` complete weeks ending with the last complete week on or before ``last`` (and yesterday).
 
-    Each point falls in the last step that starts at or before its local time. One row
+    >>> steps = last_complete_weeks(dt.date(2026, 12, 2), 104, today=dt.date(2026, 12, 2))
+    >>> len(steps), steps.first_day.isoformat(), steps.last_day.isoformat()
+    (104, '2024-12-02', '2026-11-29')
+    """
+    end = min(last, (today or local_today()) - dt.timedelta(days=1))
+    stop = end - dt.timedelta(days=(end.weekday() + 1) % 7)
+    return complete_steps(stop - dt.timedelta(weeks=count) + dt.timedelta(days=1), stop, "week", today)
+
+
+def emerging_cells(points: Points, grid: Grid, steps: Steps, band: float | None = None,
+                   lag: int = 1, apart: bool = False) -> Cells:
+    """Emerging hot spot category of every scope cell over complete time steps.
+
+    Each point falls in its step; the points outside the steps (before the first, or in
+    an incomplete step after the last) are left out. One row
     per scope cell: ``i``, ``j``, ``count`` (all steps), ``z``, ``p``, ``p_fdr`` and
     ``gi_bin`` of the final step, ``emerging_category``, ``trend`` (Mann-Kendall: 1, 0,
     -1), ``significant``. With ``apart``, each category of the points has its own cube,
@@ -225,8 +299,8 @@ def emerging_cells(points: Points, grid: Grid, starts: list[dt.datetime], band: 
     ----------
     points : Points
     grid : Grid
-    starts : list of datetime
-        Local start of each step, oldest first (:func:`step_starts`); at least 10.
+    steps : Steps
+        The complete steps (:func:`complete_steps`); at least 10.
     band : float, optional
         Spatial distance band in metres; default 1.5 x cell size (queen).
     lag : int
@@ -243,17 +317,19 @@ def emerging_cells(points: Points, grid: Grid, starts: list[dt.datetime], band: 
     Examples
     --------
     >>> grid = Grid(0, 0, 9, 9, size=200)
-    >>> starts = step_starts(dt.date(2026, 1, 5), dt.date(2026, 3, 29), "week")
-    >>> at = np.repeat(np.asarray(starts[-3:], "datetime64[us]"), 20) + np.timedelta64(1, "h")
+    >>> steps = complete_steps(dt.date(2026, 1, 5), dt.date(2026, 3, 29), "week", today=dt.date(2026, 6, 1))
+    >>> at = np.repeat(np.asarray(steps.starts[-3:], "datetime64[us]"), 20) + np.timedelta64(1, "h")
     >>> points = Points(np.full(60, 900.0), np.full(60, 900.0), at, np.arange(60), np.full(60, "a", object))
-    >>> cells = emerging_cells(points, grid, starts)           # hot in the last three of 13 weeks
+    >>> cells = emerging_cells(points, grid, steps)           # hot in the last three of 13 weeks
     >>> cell = cells.frame.set_index(["i", "j"]).loc[(4, 4)]
     >>> int(cell["count"]), cell.emerging_category
     (60, 'consecutive hot spot')
     """
-    steps = np.searchsorted(np.asarray(starts, "datetime64[us]"), points.at, side="right") - 1
+    points = points.between(steps.first_day, steps.last_day)
+    starts = steps.starts
+    index = np.searchsorted(np.asarray(starts, "datetime64[us]"), points.at, side="right") - 1
     codes = list(dict.fromkeys(points.category)) if apart else [None]
-    cubes = {code: count_points(grid, points.x[keep], points.y[keep], step_index=steps[keep],
+    cubes = {code: count_points(grid, points.x[keep], points.y[keep], step_index=index[keep],
                                 n_steps=len(starts)).counts for code, keep in ((c, _of(points, c)) for c in codes)}
     results = emerging_hotspots_together(cubes, grid, band=band, k=lag)
     names = np.array(CATEGORIES + ("outside the scope",))
@@ -299,5 +375,5 @@ def dbscan_clusters(bind: Engine | Connection, area, first: dt.date, last: dt.da
 
 __all__ = [
     "EMERGING_WEEKS", "NO_PATTERN", "SIGNIFICANCE", "Cells", "cell_squares", "dbscan_clusters", "density_cells", "emerging_cells",
-    "gistar_cells", "step_starts", "with_squares",
+    "gistar_cells", "Steps", "complete_steps", "last_complete_weeks", "with_squares",
 ]

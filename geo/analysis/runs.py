@@ -21,17 +21,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from geo.analysis.hotspots import Grid, HotspotInputError
-from geo.analysis.hotspots.emerging import MIN_STEPS
+from geo.analysis.hotspots.emerging import DEFAULT_ALPHA as EMERGING_ALPHA
+from geo.analysis.hotspots.emerging import MIN_STEPS, TREND_ALPHA
 from geo.analysis.hotspots.hexgrid import hex_counts, hex_gistar, hex_scope
 from geo.analysis.methods import (
     EMERGING_WEEKS,
     SIGNIFICANCE,
     Cells,
+    complete_steps,
     dbscan_clusters,
     density_cells,
     emerging_cells,
     gistar_cells,
-    step_starts,
+    last_complete_weeks,
 )
 from geo.analysis.points import Points, fetch_points, resolve_category
 from geo.analysis.scopes import Scope, parse_scope
@@ -70,21 +72,23 @@ class RunResult:
     cells: int | None
     summary: dict
     warnings: list[str]
+    steps: str | None = None  # the time steps used (emerging)
 
     def lines(self) -> list[str]:
         head = (f"Run {self.run_id}: {self.method} on {self.scope}, {self.first} to {self.last}, "
-                f"{self.occurrences} occurrences" + (f", {self.cells} cells." if self.cells else "."))
+                f"{self.occurrences} occurrences" + (f", {self.cells} cells" if self.cells else "")
+                + (f", over {self.steps}." if self.steps else "."))
         body = [f"  {name}: {count}" for name, count in self.summary.items()]
         return [head, *body, *("Warning: " + w for w in self.warnings)]
 
 
 def default_period(request: RunRequest, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """The period asked, or by default: the last 104 weeks (emerging) or 365 days, up to yesterday."""
+    """The period asked, or by default: the last 104 complete weeks (emerging) or 365 days, up to yesterday."""
     last = request.last or (today or local_today()) - dt.timedelta(days=1)
     if request.first:
         first = request.first
     elif request.method == "emerging":
-        first = last - dt.timedelta(days=7 * EMERGING_WEEKS - 1)
+        first = last_complete_weeks(last, EMERGING_WEEKS, today).first_day
     else:
         first = last - dt.timedelta(days=364)
     if first > last:
@@ -121,7 +125,8 @@ def run_hotspots(engine: Engine, request: RunRequest, today: dt.date | None = No
         else:
             _store_clusters(conn, run_id, stored.clusters)
     return RunResult(run_id, request.method, scope.label, first, last, len(points.x),
-                     None if stored.cells is None else len(stored.cells), stored.summary, list(stored.warnings))
+                     None if stored.cells is None else len(stored.cells), stored.summary, list(stored.warnings),
+                     stored.used)
 
 
 @dataclasses.dataclass
@@ -131,6 +136,7 @@ class _Stored:
     warnings: tuple[str, ...]
     cells: pd.DataFrame | None = None
     clusters: gpd.GeoDataFrame | None = None
+    used: str | None = None  # the time steps of an emerging run
 
 
 def _grid(scope: Scope, request: RunRequest) -> Grid:
@@ -192,20 +198,21 @@ def _kde(points: Points, scope: Scope, first, last, request: RunRequest) -> _Sto
 
 def _emerging(points: Points, scope: Scope, first, last, request: RunRequest) -> _Stored:
     grid = _grid(scope, request)
-    starts = step_starts(first, last, request.step)
-    if len(starts) < MIN_STEPS:
+    steps = complete_steps(first, last, request.step)
+    if len(steps) < MIN_STEPS:
         raise HotspotInputError(
-            f"emerging hotspots need at least {MIN_STEPS} time steps; {first} to {last} holds {len(starts)} "
-            f"{request.step}s: choose a longer period")
+            f"emerging hotspots need at least {MIN_STEPS} complete time steps; {first} to {last} holds "
+            f"{steps.describe()} (a step cut by the period or not yet over is left out): choose a longer period")
     _require_points(points, scope)
-    cells = emerging_cells(points, grid, starts, band=request.band, lag=request.lag)
+    cells = emerging_cells(points, grid, steps, band=request.band, lag=request.lag)
     frame = cells.frame
     summary = {name: int(n) for name, n in frame.emerging_category.value_counts().items() if name != "no pattern"}
     summary["no pattern"] = int((frame.emerging_category == "no pattern").sum())
     params = {"cell": request.cell, "band": request.band or 1.5 * request.cell, "step": request.step,
-              "steps": len(starts), "lag": request.lag, "first_step": starts[0].isoformat(),
-              "significance_of_bins": 0.10, "trend_alpha": 0.05}
-    return _Stored(params, summary, _notes(cells), cells=frame)
+              "steps": len(steps), "lag": request.lag, "first_step": steps.first_day.isoformat(),
+              "last_step_ends": steps.last_day.isoformat(), "significance_of_bins": EMERGING_ALPHA,
+              "trend_alpha": TREND_ALPHA}
+    return _Stored(params, summary, _notes(cells), cells=frame, used=steps.describe())
 
 
 def _dbscan(conn: Connection, scope: Scope, first, last, category, request: RunRequest) -> _Stored:

@@ -22,11 +22,12 @@ from geo.analysis.hotspots import Grid, HotspotInputError
 from geo.analysis.methods import (
     EMERGING_WEEKS,
     NO_PATTERN,
+    Steps,
     dbscan_clusters,
     density_cells,
     emerging_cells,
     gistar_cells,
-    step_starts,
+    last_complete_weeks,
     supported,
     with_squares,
 )
@@ -60,8 +61,10 @@ class TooManyPoints(HotspotInputError):
 
 @dataclasses.dataclass
 class Analysis:
-    """The layers' data (GeoDataFrames in EPSG:2154, None when not computable) and French notes."""
+    """The layers' data (GeoDataFrames in EPSG:2154, None when not computable), French notes, and the
+    complete weeks of the emerging analysis (``steps``, in French)."""
 
+    steps: str = ""
     gistar: gpd.GeoDataFrame | None = None
     density: gpd.GeoDataFrame | None = None
     clusters: gpd.GeoDataFrame | None = None
@@ -73,19 +76,21 @@ def analyse(bind: Engine | Connection, sector: Sector, filters: ViewFilters) -> 
     """Gi*, density, DBSCAN clusters and emerging categories of a sector for the view's filters.
 
     The occurrences are read once, from the start of the emerging analysis's 104 weeks
-    (or the period's start, if earlier) to the period's last day. A statistic that
+    (or the period's start, if earlier) to the period's last day. The emerging analysis
+    takes the 104 complete weeks (Monday to Sunday) ending with the last complete week of
+    the period, yesterday at the latest: an incomplete week would read as a drop. A statistic that
     cannot be computed leaves its layer out and gives a French note (``notes``, by layer)
     instead.
     """
-    emerging_first = filters.last - dt.timedelta(days=7 * EMERGING_WEEKS + 6)
-    points = fetch_points(bind, sector.scope(), min(filters.first, emerging_first), filters.last, filters.category)
+    steps = last_complete_weeks(filters.last, EMERGING_WEEKS)
+    points = fetch_points(bind, sector.scope(), min(filters.first, steps.first_day), filters.last, filters.category)
     period = points.between(filters.first, filters.last)
     grid = Grid.from_polygon(sector.geometry, size=CELL_SIZE_M)
-    analysis = Analysis()
+    analysis = Analysis(steps=steps.describe_fr())
     jobs = {"gistar": lambda: with_squares(supported(gistar_cells(period, grid), len(period.x)).frame),
             "density": lambda: with_squares(density_cells(period, grid).frame[["i", "j", "density"]]),
             "clusters": lambda: _clusters(bind, sector, filters, len(period.x)),
-            "emerging": lambda: _emerging(points, grid, filters.last, filters.category is None)}
+            "emerging": lambda: _emerging(points, grid, steps, filters.category is None)}
     for key, job in jobs.items():
         try:
             setattr(analysis, key, job())
@@ -94,19 +99,18 @@ def analyse(bind: Engine | Connection, sector: Sector, filters: ViewFilters) -> 
     return analysis
 
 
-def _emerging(points: Points, grid: Grid, last: dt.date, per_category: bool) -> gpd.GeoDataFrame:
-    """The emerging class of each cell over the 104 weeks up to ``last``.
+def _emerging(points: Points, grid: Grid, steps: Steps, per_category: bool) -> gpd.GeoDataFrame:
+    """The emerging class of each cell over the complete weeks ``steps``.
 
     With ``per_category`` (the view of all categories) each category gets its own cube,
     the false discovery rate of each week is controlled over all of them together, and
     only the cells with a trend are kept, labelled with their category: summed together,
     the categories drown each other's recurring places in the background.
     """
-    starts = step_starts(last - dt.timedelta(days=7 * EMERGING_WEEKS - 1), last, "week")
-    window = points.between(starts[0].date(), last)
+    window = points.between(steps.first_day, steps.last_day)
     if len(window.x) == 0:
         raise HotspotInputError("no occurrence falls in the study area during the period")
-    frame = supported(emerging_cells(window, grid, starts, apart=per_category), len(window.x)).frame
+    frame = supported(emerging_cells(window, grid, steps, apart=per_category), len(window.x)).frame
     if not per_category:
         return with_squares(frame[["i", "j", "emerging_category", "count"]])
     labels = {c.code: c.label for c in categories()}

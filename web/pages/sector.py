@@ -227,7 +227,8 @@ def view_content(sector: Sector, filters: Filters, problems: list[dict], zones: 
     open the same view of a sector: each view is computed once until the data change.
     The key holds what the content depends on besides the data: the filters, whether the
     user may edit zones and (added by :func:`web.kept.kept_view`) his scope. Content:
-    ``map_parts`` (without the nonce), ``editor``, ``notes``, ``recurring``.
+    ``map_parts`` (without the nonce), ``editor``, ``notes``, ``recurring``, ``steps`` (the
+    complete weeks of the emerging analysis, in French).
     """
     params = {"sector": sector.id, "filters": filters.query(), "editable": editable}
 
@@ -235,7 +236,7 @@ def view_content(sector: Sector, filters: Filters, problems: list[dict], zones: 
         analysis = sector_view.analyse(get_db(), sector, filters)  # Gi*, density, clusters, emerging
         map_parts, editor = sector_map(sector, problems, analysis, filters, zones, editable)
         return {"map_parts": map_parts, "editor": editor, "notes": analysis.notes,
-                "recurring": recurring_summary(analysis.emerging)}
+                "recurring": recurring_summary(analysis.emerging), "steps": analysis.steps}
 
     return kept_view("sector_map", params, compute, sector_id=sector.id)
 
@@ -258,5 +259,5 @@ def sector_page(csp: str, code: str):
         total=sum(c["count"] for c in counts), notes=view["notes"], status_labels=STATUS_LABELS,
         styles=category_style(), categories=categories(), my_sectors=current_scope().sectors,
         zones=zones, editor=view["editor"], map_parts=with_request_nonce(view["map_parts"]),
-        recurring=view["recurring"],
+        recurring=view["recurring"], steps=view["steps"],
         zone_problems=pz.sector_problems(engine, sector.csp_id, sector.code) if editable else [])

@@ -146,3 +146,27 @@ def test_page_runs_and_zones_compute_the_same_statistics(engine, demo):
     assert [(r.cluster_id, r.occurrences) for r in stored_clusters] == \
         list(zip(view.clusters.cluster_id, view.clusters.occurrences))
     assert all(shapely.from_wkb(bytes(r[2])).equals(g) for r, g in zip(stored_clusters, view.clusters.geometry))
+
+
+def test_the_emerging_analysis_uses_complete_weeks_only(engine, demo):
+    """The data end on Sunday 2026-11-15: a view ending on the Wednesday after must not read the three days it
+    has of that week as a drop (the planted places kept their class only with au=2026-11-15 before)."""
+    with engine.connect() as conn:
+        sector = sector_on_day(conn, LAST, csp=CSP, code="BEL-CENTRE")
+        on_sunday = sector_view.analyse(conn, sector, sector_view.ViewFilters(FIRST, LAST, None))
+        on_wednesday = sector_view.analyse(conn, sector, sector_view.ViewFilters(
+            FIRST + dt.timedelta(days=3), LAST + dt.timedelta(days=3), None))
+    assert on_sunday.steps == on_wednesday.steps == (
+        "104 semaines complètes, du lundi 18/11/2024 au dimanche 15/11/2026")
+    columns = ["i", "j", "category", "emerging_category"]
+    assert on_sunday.emerging[columns].equals(on_wednesday.emerging[columns])
+    assert "consecutive hot spot" in set(on_sunday.emerging.emerging_category)
+
+
+def test_complete_steps_never_count_an_unfinished_week_or_month():
+    today = dt.date(2026, 12, 2)  # a Wednesday
+    weeks = methods.complete_steps(dt.date(2026, 11, 1), today, "week", today=today)
+    assert weeks.last_day == dt.date(2026, 11, 29) and weeks.first_day == dt.date(2026, 11, 2) and len(weeks) == 4
+    months = methods.complete_steps(dt.date(2026, 1, 1), today, "month", today=today)
+    assert months.last_day == dt.date(2026, 11, 30) and len(months) == 11
+    assert len(methods.complete_steps(dt.date(2026, 11, 30), today, "week", today=today)) == 0

@@ -108,7 +108,9 @@ def test_kde_density_is_stored(engine, accidents):
      "no occurrence in csp:CSP Belfort over this period and category"),
     (dict(scope="sector:NOPE", method="gistar", **PERIOD), "no sector with code NOPE was valid on 2020-12-31"),
     (dict(scope="csp:CSP Belfort", method="emerging", first=dt.date(2019, 1, 1), last=dt.date(2019, 2, 28)),
-     "emerging hotspots need at least 10 time steps; 2019-01-01 to 2019-02-28 holds 9 weeks: choose a longer period"),
+     "emerging hotspots need at least 10 complete time steps; 2019-01-01 to 2019-02-28 holds 7 complete weeks, "
+     "Monday 2019-01-07 to Sunday 2019-02-24 (a step cut by the period or not yet over is left out): choose a "
+     "longer period"),
     (dict(scope="csp:CSP Belfort", method="gistar", category="vol", **PERIOD), "unknown category 'vol'"),
 ])
 def test_edge_cases_are_refused_with_a_clear_message(engine, accidents, request_args, message):
