@@ -2,8 +2,14 @@
 accidents of the département and a synthetic, seeded set of problems and occurrences.
 
 Real and synthetic data never mix: accidents have source ``ONISR``, generated data
-source ``synthetic``. What the generator planted (and the analysis should find) is
-written to data/demo/planted.json.
+source ``synthetic``.
+
+The demo is always current: ``psq demo`` generates the synthetic data for the 104 weeks
+ending with the last complete week before the day it runs (:func:`demo_end`), seeded, so
+that the same day gives the same data; what it planted (and the analysis should find)
+is written for those dates to ``.psq/demo/planted.json``. Run on a later day, it replaces
+the synthetic data of the earlier one. data/demo/planted.json is the same description for
+the generator's reference weeks (ending 2026-11-15), which the tests load.
 """
 
 from __future__ import annotations
@@ -14,25 +20,28 @@ from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from geo.accounts.users import DuplicateEmailError, create_user
 from geo.db.migrations import migrate
 from geo.db.unit_of_work import transaction
-from geo.demo.synthetic import generate, write_truth
+from geo.demo.synthetic import DEFAULT_END, generate, write_truth
 from geo.ingest.accidents import load_accidents
 from geo.ingest.communes import load_communes
 from geo.ingest.occurrences import CANONICAL, write_occurrences
 from geo.ingest.problems import write_problems
 from geo.ingest.sectors import load_sectors
 from geo.progress import progress
-from geo.settings import PROJECT_ROOT
+from geo.settings import PROJECT_ROOT, local_today
 
 ROOT = PROJECT_ROOT
 DEPARTEMENT = "90"
 SECTORS_FILE = ROOT / "data" / "boundaries" / "sectors-csp-belfort.geojson"
 COMMUNES_FILE = ROOT / "data" / "boundaries" / "communes-90.geojson"
 TRUTH_FILE = ROOT / "data" / "demo" / "planted.json"
+#: What ``psq demo`` planted, for the dates it generated.
+CURRENT_TRUTH_FILE = ROOT / ".psq" / "demo" / "planted.json"
 # The demo sectors are fictitious; they are dated from before the oldest accident
 # file so that every real accident falls in the sector drawn at its date.
 SECTORS_VALID_FROM = dt.date(2000, 1, 1)
@@ -46,8 +55,24 @@ class DemoReport:
     truth_file: Path
 
 
-def load_demo(engine: Engine, say: Callable[[str], None] = lambda _: None) -> DemoReport:
-    """Load the whole demo into the database; idempotent (a second run adds nothing)."""
+def demo_end(today: dt.date | None = None) -> dt.date:
+    """The last day of the demo's synthetic data: the Sunday of the last complete week before ``today``.
+
+    >>> demo_end(dt.date(2026, 12, 2)), demo_end(dt.date(2026, 11, 30)), demo_end(dt.date(2026, 11, 29))
+    (datetime.date(2026, 11, 29), datetime.date(2026, 11, 29), datetime.date(2026, 11, 22))
+    """
+    yesterday = (today or local_today()) - dt.timedelta(days=1)
+    return yesterday - dt.timedelta(days=(yesterday.weekday() + 1) % 7)
+
+
+def load_demo(engine: Engine, say: Callable[[str], None] = lambda _: None,
+              today: dt.date | None = None) -> DemoReport:
+    """Load the whole demo into the database, its synthetic data ending with the last complete week.
+
+    Idempotent on the same day (a second run adds nothing); on a later day the synthetic
+    data are generated again for the new dates and replace the earlier ones.
+    """
+    end = demo_end(today)
     lines: list[str] = []
 
     def step(report_lines: list[str]) -> None:
@@ -60,7 +85,7 @@ def load_demo(engine: Engine, say: Callable[[str], None] = lambda _: None) -> De
         ("communes", lambda: load_communes(engine, DEPARTEMENT).lines()),
         ("sectors", lambda: load_sectors(engine, SECTORS_FILE, valid_from=SECTORS_VALID_FROM).lines()),
         ("road accidents", lambda: load_accidents(engine, DEPARTEMENT).lines()),
-        ("synthetic data", lambda: load_synthetic(engine)),
+        ("synthetic data", lambda: load_synthetic(engine, end=end, truth_file=CURRENT_TRUTH_FILE)),
         ("accounts", lambda: demo_accounts(engine)),
     ]
     bar = progress(total=len(steps), desc="Demo", unit="step")
@@ -69,7 +94,7 @@ def load_demo(engine: Engine, say: Callable[[str], None] = lambda _: None) -> De
         step(run())
         bar.update()
     bar.close()
-    return DemoReport(lines, TRUTH_FILE)
+    return DemoReport(lines, CURRENT_TRUTH_FILE)
 
 
 # One account per role, with passwords printed on purpose: this is a demo territory
@@ -102,20 +127,49 @@ def _migrated(engine: Engine) -> list[str]:
     return [] if before == after else [f"Schema migrated to revision {after}."]
 
 
-def load_synthetic(engine: Engine, seed: int = SEED) -> list[str]:
-    """Generate the synthetic problems and occurrences and load them (source 'synthetic')."""
-    demo = generate(gpd.read_file(COMMUNES_FILE), gpd.read_file(SECTORS_FILE), seed=seed)
-    write_truth(demo.truth, TRUTH_FILE)
+def load_synthetic(engine: Engine, seed: int = SEED, end: dt.date = DEFAULT_END,
+                   truth_file: Path | None = None) -> list[str]:
+    """Generate the synthetic problems and occurrences of the weeks ending ``end`` and load them (source
+    'synthetic'); with ``truth_file``, write there what was planted.
+
+    Synthetic data of other dates already loaded are replaced (deleted first, in the same
+    transaction); the same dates again add nothing.
+    """
+    demo = generate(gpd.read_file(COMMUNES_FILE), gpd.read_file(SECTORS_FILE), seed=seed, end=end)
+    if truth_file is not None:
+        truth_file.parent.mkdir(parents=True, exist_ok=True)
+        write_truth(demo.truth, truth_file)
     occurrences = demo.occurrences.assign(line=range(1, len(demo.occurrences) + 1), address=None)
     occurrences["problem_external_id"] = occurrences["problem_external_id"].fillna("")
+    tag = f"geo.demo.synthetic (seed {seed}, weeks ending {end})"
     with transaction(engine) as conn:
-        added, updated, _ = write_problems(conn, demo.problems, SYNTHETIC_SOURCE, file="geo.demo.synthetic",
-                                           read=len(demo.problems))
-        written, outside = write_occurrences(conn, occurrences[CANONICAL], SYNTHETIC_SOURCE, file="geo.demo.synthetic",
+        replaced = _replace_other_dates(conn, tag)
+        added, updated, _ = write_problems(conn, demo.problems, SYNTHETIC_SOURCE, file=tag, read=len(demo.problems))
+        written, outside = write_occurrences(conn, occurrences[CANONICAL], SYNTHETIC_SOURCE, file=tag,
                                              read=len(occurrences))
-    return [
-        f"Synthetic demo data (seed {seed}, source '{SYNTHETIC_SOURCE}'): {len(demo.problems)} problems "
-        f"({added} added, {updated} updated), {len(occurrences)} occurrences ({written} written, "
-        f"{len(occurrences) - written} already present, {outside} outside every sector).",
-        f"What was planted is described in {TRUTH_FILE.relative_to(ROOT)}.",
+    lines = [f"Synthetic data of earlier dates replaced ({replaced} occurrences deleted)."] if replaced else []
+    return lines + [
+        f"Synthetic demo data (seed {seed}, weeks ending Sunday {end}, source '{SYNTHETIC_SOURCE}'): "
+        f"{len(demo.problems)} problems ({added} added, {updated} updated), {len(occurrences)} occurrences "
+        f"({written} written, {len(occurrences) - written} already present, {outside} outside every sector).",
+        *([f"What was planted is described in {_shown(truth_file)}."] if truth_file is not None else []),
     ]
+
+
+def _replace_other_dates(conn, tag: str) -> int:
+    """Delete the synthetic occurrences and problems if the last synthetic load was for other dates (another
+    ``tag``); how many occurrences were deleted."""
+    last = conn.execute(sa.text("SELECT file FROM import_batch WHERE source = :source ORDER BY id DESC LIMIT 1"),
+                        {"source": SYNTHETIC_SOURCE}).scalar()
+    if last is None or last == tag:
+        return 0
+    deleted = conn.execute(sa.text("DELETE FROM occurrence WHERE source = :source"), {"source": SYNTHETIC_SOURCE})
+    conn.execute(sa.text("DELETE FROM problem WHERE source = :source"), {"source": SYNTHETIC_SOURCE})
+    return deleted.rowcount
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)

@@ -679,6 +679,18 @@ def _expected(spot: _Spot, rng, cal: _Calendar) -> tuple[np.ndarray, np.ndarray 
     raise ValueError(f"unknown behaviour {spot.behaviour!r}")
 
 
+def _expected_class(spot: _Spot, cal: _Calendar) -> str | None:
+    """The class an emerging analysis should find for the place over the calendar's weeks.
+
+    A school-term place is quiet in the holidays: when the last week is one, it is not hot
+    at the final step, so it is no "sporadic" hot spot (and, hot in under 90 % of the
+    weeks, no "historical" one either).
+    """
+    if spot.behaviour == "school_term" and cal.school_share()[-1] < 0.5:
+        return "no pattern"
+    return BEHAVIOURS[spot.behaviour]
+
+
 def _action_week(weeks: int) -> int:
     return int(round(weeks * 2 / 3))
 
@@ -772,7 +784,7 @@ def _planted(rng, terr: _Territory, cal: _Calendar, to_l93, to_wgs):
         expected, expected_new = _expected(spot, rng, cal)
         counts = _draw_counts(spot, rng, expected)
         record = {"id": spot.id, "category": spot.category, "category_label": CATEGORIES[spot.category],
-                  "behaviour": spot.behaviour, "expected_emerging_class": BEHAVIOURS[spot.behaviour],
+                  "behaviour": spot.behaviour, "expected_emerging_class": _expected_class(spot, cal),
                   "label": spot.label, "radius_m": _SCATTER_MAX_M}
         record.update(_place_record(terr, to_wgs, x, y, expected, counts))
         pid = f"syn-pb-{len(problems) + 1:03d}"
