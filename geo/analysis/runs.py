@@ -39,6 +39,7 @@ from geo.analysis.points import Points, fetch_points, resolve_category
 from geo.analysis.scopes import Scope, parse_scope
 from geo.db.bulk import copy_rows
 from geo.db.unit_of_work import transaction
+from geo.progress import progress
 from geo.settings import CELL_SIZE_M, DBSCAN_EPS_M, DBSCAN_MIN_POINTS, local_today
 
 METHODS = ("gistar", "kde", "dbscan", "emerging")
@@ -110,20 +111,28 @@ def run_hotspots(engine: Engine, request: RunRequest, today: dt.date | None = No
         raise HotspotInputError("hexagons are available for gistar only; use the square grid for "
                                 f"{request.method}")
     first, last = default_period(request, today)
+    bar = progress(total=3, desc=request.method, unit="step")
     with transaction(engine) as conn:
+        bar.set_postfix_str("reading the occurrences")
         scope = parse_scope(conn, request.scope, last)
         category = resolve_category(request.category)
         points = fetch_points(conn, scope, first, last, category)
+        bar.update()
+        bar.set_postfix_str("computing")
         if request.method == "dbscan":
             stored = _dbscan(conn, scope, first, last, category, request)
         else:
             compute = {"gistar": _gistar, "kde": _kde, "emerging": _emerging}[request.method]
             stored = compute(points, scope, first, last, request)
+        bar.update()
+        bar.set_postfix_str("storing the run")
         run_id = _store_run(conn, request, scope, first, last, category, points, stored)
         if stored.cells is not None:
             _store_cells(conn, run_id, stored.cells)
         else:
             _store_clusters(conn, run_id, stored.clusters)
+        bar.update()
+    bar.close()
     return RunResult(run_id, request.method, scope.label, first, last, len(points.x),
                      None if stored.cells is None else len(stored.cells), stored.summary, list(stored.warnings),
                      stored.used)

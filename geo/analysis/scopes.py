@@ -119,23 +119,37 @@ def parse_scope(bind: Engine | Connection, text: str, day: dt.date) -> Scope:
         )
     if kind == "polygon":
         return Scope("polygon", "drawn", _drawn_polygon(ref))
-    if kind == "sector":
-        sector = sector_on_day(bind, day, code=ref)
-        geometry = None if sector is None else sector.geometry
-    elif kind == "csp":
-        geometry = area_on_day(bind, day, csp=ref)
-        geometry = None if geometry.is_empty else geometry
+    if kind in ("sector", "csp"):
+        return _named_scope(bind, kind, ref, day)
     else:
         with connection(bind) as conn:
             found = conn.execute(sa.text("SELECT ST_AsBinary(geom) FROM commune WHERE insee = :ref"),
                                  {"ref": ref}).scalar()
         geometry = None if found is None else shapely.from_wkb(bytes(found))
     if geometry is None:
-        what = {"sector": f"no sector with code {ref} was valid on {day}",
-                "csp": f"no CSP named {ref} had sectors on {day}",
-                "commune": f"no commune with INSEE code {ref} is loaded"}[kind]
-        raise HotspotInputError(what)
+        raise HotspotInputError(f"no commune with INSEE code {ref} is loaded")
     return Scope(kind, ref, as_multipolygon(geometry))
+
+
+def _named_scope(bind: Engine | Connection, kind: str, ref: str, day: dt.date) -> Scope:
+    """A sector (by code) or a CSP (by name) as in force on ``day``, in any case; an unknown one is refused with
+    the list of those in force then."""
+    valid = sectors_on_day(bind, day)
+    name = (lambda s: s.code) if kind == "sector" else (lambda s: s.csp_name)
+    chosen = [s for s in valid if name(s).casefold() == ref.casefold()]
+    names = sorted({name(s) for s in chosen})
+    if len(names) > 1:  # codes differing only by case: the user must write one exactly
+        chosen = [s for s in chosen if name(s) == ref]
+    if kind == "sector" and len({s.csp_id for s in chosen}) > 1:
+        raise HotspotInputError(f"sector code {ref} is used by several CSPs on {day} "
+                                f"({', '.join(sorted({s.csp_name for s in chosen}))}): name the CSP with csp:NAME")
+    if not chosen:
+        known = ", ".join(sorted({name(s) for s in valid})) or "none"
+        what = f"no sector with code {ref} was valid on {day}" if kind == "sector" else \
+            f"no CSP named {ref} had sectors on {day}"
+        raise HotspotInputError(f"{what}; {'the codes' if kind == 'sector' else 'the CSPs'} then: {known}")
+    label = name(chosen[0])
+    return Scope(kind, label, as_multipolygon(shapely.union_all([s.geometry for s in chosen])))
 
 
 def _drawn_polygon(text: str) -> shapely.MultiPolygon:

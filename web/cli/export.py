@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from web.cli.common import engine, user_errors
+from web.cli.common import Day, engine, user_errors
 
 
 # -- export ------------------------------------------------------------------
@@ -19,7 +19,7 @@ def export():
 @export.command("sectors")
 @click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "csv"]), default="geojson", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout).")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="The sectors valid on this day (default today).")
+@click.option("--as-of", type=Day(), help="The sectors valid on this day (default today).")
 @click.option("--csp", help="Only the sectors of this CSP.")
 @user_errors
 def export_sectors_command(fmt, output, as_of, csp):
@@ -27,7 +27,7 @@ def export_sectors_command(fmt, output, as_of, csp):
     from geo.export.sectors import export_sectors
 
     try:
-        count, content = export_sectors(engine(), fmt, output, as_of.date() if as_of else None, csp)
+        count, content = export_sectors(engine(), fmt, output, as_of, csp)
     except ValueError as exc:  # gpkg to stdout
         raise click.UsageError(str(exc)) from None
     if content is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from web.cli.common import engine, user_errors
+from web.cli.common import Day, engine, user_errors
 
 
 # -- hotspots -----------------------------------------------------------------
@@ -24,16 +24,16 @@ from web.cli.common import engine, user_errors
 @click.option("--bandwidth", type=float, help="Kernel density bandwidth in metres (default from the data).")
 @click.option("--eps", type=float, default=100.0, show_default=True, help="DBSCAN distance in metres.")
 @click.option("--min-points", type=int, default=10, show_default=True, help="DBSCAN minimum cluster size.")
-@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: 365 days, or "
+@click.option("--from", "first", type=Day(), help="First day (default: 365 days, or "
               "104 weeks for emerging, before --to).")
-@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last day, included (default yesterday).")
+@click.option("--to", "last", type=Day(), help="Last day, included (default yesterday).")
 @click.option("--category", help="Only this category (code or French label).")
 @user_errors
 def hotspots_command(scope, method, cell, grid, band, step, lag, bandwidth, eps, min_points, first, last, category):
     """Compute hotspots on a scope and a period, store the run, print its id and summary."""
     from geo.analysis.runs import RunRequest, run_hotspots
 
-    request = RunRequest(scope=scope, method=method, first=first.date() if first else None,
-                         last=last.date() if last else None, category=category, cell=cell, grid=grid, band=band, step=step,
+    request = RunRequest(scope=scope, method=method, first=first,
+                         last=last, category=category, cell=cell, grid=grid, band=band, step=step,
                          lag=lag, bandwidth=bandwidth, eps=eps, min_points=min_points)
     click.echo("\n".join(run_hotspots(engine(), request).lines()))

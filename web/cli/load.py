@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from geo.settings import LOCAL_TZ
-from web.cli.common import engine, user_errors
+from web.cli.common import Day, engine, user_errors
 
 
 # -- loading -----------------------------------------------------------------
@@ -35,7 +35,7 @@ def load_communes_command(dept_code):
 @click.option("--name-field", help="Field holding the sector name (default: name or nom).")
 @click.option("--repair", is_flag=True, help="Repair invalid polygons with make_valid and report the change.")
 @click.option("--crs", help="CRS of a file that declares none, e.g. EPSG:2154.")
-@click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]), help="First day of validity (default: the beginning of time for the first version of a sector, today for a later one).")
+@click.option("--valid-from", type=Day(), help="First day of validity (default: the beginning of time for the first version of a sector, today for a later one).")
 @user_errors
 def load_sectors_command(file, csp, layer, code_field, name_field, repair, crs, valid_from):
     """Load police sectors from a GeoJSON, GeoPackage, Shapefile (or zip) or CSV file."""
@@ -43,7 +43,7 @@ def load_sectors_command(file, csp, layer, code_field, name_field, repair, crs, 
 
     report = load_sectors(
         engine(), file, csp=csp, layer=layer, code_field=code_field, name_field=name_field,
-        repair=repair, crs=crs, valid_from=valid_from.date() if valid_from else None,
+        repair=repair, crs=crs, valid_from=valid_from,
     )
     click.echo("\n".join(report.lines()))
 

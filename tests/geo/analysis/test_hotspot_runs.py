@@ -106,7 +106,10 @@ def test_kde_density_is_stored(engine, accidents):
 @pytest.mark.parametrize("request_args, message", [
     (dict(scope="csp:CSP Belfort", method="gistar", first=dt.date(2030, 1, 1), last=dt.date(2030, 12, 31)),
      "no occurrence in csp:CSP Belfort over this period and category"),
-    (dict(scope="sector:NOPE", method="gistar", **PERIOD), "no sector with code NOPE was valid on 2020-12-31"),
+    (dict(scope="sector:NOPE", method="gistar", **PERIOD), "no sector with code NOPE was valid on 2020-12-31; the "
+     "codes then: AGG-EST, AGG-NORD, AGG-OUEST, AGG-SUD, BEL-CENTRE, BEL-GLACIS, BEL-MIOTTE, BEL-RESID"),
+    (dict(scope="csp:CSP Nulle", method="gistar", **PERIOD),
+     "no CSP named CSP Nulle had sectors on 2020-12-31; the CSPs then: CSP Belfort"),
     (dict(scope="csp:CSP Belfort", method="emerging", first=dt.date(2019, 1, 1), last=dt.date(2019, 2, 28)),
      "emerging hotspots need at least 10 complete time steps; 2019-01-01 to 2019-02-28 holds 7 complete weeks, "
      "Monday 2019-01-07 to Sunday 2019-02-24 (a step cut by the period or not yet over is left out): choose a "
@@ -188,3 +191,21 @@ def test_load_accidents_reports_every_drop_and_is_idempotent(engine, accidents, 
     assert refused.exit_code == 1
     assert refused.output.strip() == ("Error: Years 2030 to 2030 are not all in the accident files, which hold "
                                       "2005 to 2020.")
+
+
+def test_sector_codes_and_csp_names_in_any_case_name_the_same_scope(engine, accidents, psq):
+    exact = run_hotspots(engine, RunRequest(scope="sector:BEL-CENTRE", method="gistar", **PERIOD))
+    lower = run_hotspots(engine, RunRequest(scope="sector:bel-centre", method="gistar", **PERIOD))
+    assert (lower.scope, lower.occurrences, lower.cells) == (exact.scope, exact.occurrences, exact.cells)
+    assert lower.scope.endswith("BEL-CENTRE")
+    csp = run_hotspots(engine, RunRequest(scope="csp:csp belfort", method="gistar", **PERIOD))
+    assert csp.occurrences >= exact.occurrences
+    result = psq("hotspots", "--scope", "sector:bel-centre", "--from", "2020-01-01", "--to", "2020-12-31")
+    assert result.exit_code == 0, result.output
+
+
+def test_an_impossible_date_is_refused_in_one_sentence_of_ours(psq):
+    result = psq("hotspots", "--scope", "sector:BEL-CENTRE", "--from", "2026-02-30")
+    assert result.exit_code == 2
+    assert "2026-02-30 is not a day of the calendar: write YYYY-MM-DD, for example 2026-03-31." in result.output
+    assert "does not match the format" not in result.output
