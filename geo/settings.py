@@ -43,3 +43,15 @@ def local_today() -> dt.date:
     one, so that a load at 00:30 in Paris and the page read after it agree on the day.
     """
     return dt.datetime.now(ZoneInfo(LOCAL_TZ)).date()
+
+
+def last_days(days: int = 365, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The ``days`` complete days ending yesterday: the default period of every page and command by days.
+
+    Today is not over, so it is never in a default period (its count would read as a drop).
+
+    >>> last_days(today=dt.date(2026, 12, 2))
+    (datetime.date(2025, 12, 2), datetime.date(2026, 12, 1))
+    """
+    last = (today or local_today()) - dt.timedelta(days=1)
+    return last - dt.timedelta(days=days - 1), last

@@ -66,6 +66,8 @@ VENDORED_ASSETS: dict[str, str] = {
     # folium.plugins.Draw
     "leaflet_draw_js": "leaflet-draw/leaflet.draw.js",
     "leaflet_draw_css": "leaflet-draw/leaflet.draw.css",
+    # Leaflet.draw's texts in French (layers.zone_layers.FrenchDraw), after leaflet.draw.js
+    "leaflet_draw_locale_fr": "leaflet-draw-locales/fr.js",
     # folium.plugins.MarkerCluster and FastMarkerCluster
     "markerclusterjs": "leaflet.markercluster/leaflet.markercluster.js",
     "markerclustercss": "leaflet.markercluster/MarkerCluster.css",

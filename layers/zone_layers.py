@@ -70,9 +70,20 @@ def _zone_polygon(zone: dict, rings: list) -> folium.Polygon:
                           tooltip=html_text(f"Zone n° {zone['id']} : {zone['reason']}{slots}"))
 
 
+class FrenchDraw(Draw):
+    """folium's Leaflet.draw with its toolbar, buttons and tooltips in French (leaflet-draw-locales).
+
+    >>> [name for name, _ in FrenchDraw.default_js][-1]
+    'leaflet_draw_locale_fr'
+    """
+
+    # The URL is a placeholder: layers.offline.localize serves every asset from web/static/vendor/.
+    default_js = [*Draw.default_js, ("leaflet_draw_locale_fr", "psq-vendored:leaflet-draw-locales-fr")]
+
+
 def draw_control(editable: folium.FeatureGroup) -> Draw:
-    """Leaflet.draw limited to polygons; edit and delete act on ``editable``."""
-    return Draw(
+    """Leaflet.draw, in French, limited to polygons; edit and delete act on ``editable``."""
+    return FrenchDraw(
         feature_group=editable, show_geometry_on_click=False, position="topleft",
         draw_options={"polyline": False, "rectangle": False, "circle": False, "marker": False,
                       "circlemarker": False,

@@ -16,19 +16,6 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def french_date(value: dt.date | str | None) -> str:
-    """A date (or its ISO text, as in the JSON of zones) as the French read it; ``""`` for None.
-
-    >>> french_date("2026-11-01"), french_date(dt.date(2027, 3, 31)), french_date(None)
-    ('01/11/2026', '31/03/2027', '')
-    """
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value[:10])
-    return value.strftime("%d/%m/%Y")
-
-
 _ORIGIN = re.compile(r"https?://(\*\.)?[a-z0-9.-]+(:[0-9]+)?")
 
 
@@ -122,6 +109,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask import Flask
     from flask_talisman import Talisman
 
+    from geo import formats
     from geo.db import engine as database
     from geo.errors import PsqError
 
@@ -156,7 +144,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     for blueprint in (territory.bp, auth.bp, zones.bp, sector.bp, map_api.bp, commune.bp, overview.bp):
         app.register_blueprint(blueprint)
-    app.add_template_filter(french_date, "date_fr")
+    # French numbers, areas and dates (geo.formats, Babel's fr_FR) in every template.
+    app.add_template_filter(formats.day, "date_fr")
+    app.add_template_filter(formats.number, "nombre")
+    app.add_template_filter(formats.area, "surface")
     auth.login_manager.init_app(app)
     # Login first (anonymous: redirect to /connexion, or 401 under /api/), then the CSRF check
     # of every POST, PUT, PATCH and DELETE (forms and JSON alike).

@@ -69,7 +69,7 @@ from geo.db.unit_of_work import connection
 from geo.errors import PsqError
 from geo.problems.categories import categories
 from geo.problems.status import LABELS as STATUS_LABELS
-from geo.settings import CELL_SIZE_M, LOCAL_TZ, local_today
+from geo.settings import CELL_SIZE_M, LOCAL_TZ, last_days, local_today
 from geo.territory.projections import METROPOLITAN_SRID
 
 #: Smallest published count of an atom (a cell-month, a category-month, a month) for a mayor.
@@ -300,7 +300,8 @@ def month_period(du: str | None, au: str | None, today: dt.date | None = None,
 def day_period(du: str | None, au: str | None, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """A period to the day (``AAAA-MM-JJ``), for the overview only (never for a mayor).
 
-    Empty or None values take those of ``default_period``.
+    Empty or None values take those of every page's default, the 365 days ending yesterday
+    (geo.settings.last_days).
 
     >>> day_period("2026-01-02", "2026-06-30")
     (datetime.date(2026, 1, 2), datetime.date(2026, 6, 30))
@@ -309,7 +310,7 @@ def day_period(du: str | None, au: str | None, today: dt.date | None = None) -> 
     ...
     geo.analysis.commune_figures.PeriodError: La date « du » doit précéder la date « au ».
     """
-    first, last = default_period(today)
+    first, last = last_days(today=today)
     first = _parse_day(du.strip(), "du") if du else first
     last = _parse_day(au.strip(), "au") if au else last
     if first > last:

@@ -33,6 +33,7 @@ from geo.analysis.methods import (
 )
 from geo.analysis.points import Points, fetch_points
 from geo.analysis.scopes import Sector
+from geo.formats import number
 from geo.problems.categories import categories
 from geo.settings import CELL_SIZE_M
 
@@ -119,19 +120,10 @@ def _emerging(points: Points, grid: Grid, steps: Steps, per_category: bool) -> g
         category=[labels.get(code, code) for code in shown.category]).reset_index(drop=True))
 
 
-def _thousands(n: int) -> str:
-    """``12345`` -> ``"12 345"`` (French thousands, narrow no-break space).
-
-    >>> _thousands(20000)
-    '20\u202f000'
-    """
-    return f"{n:,}".replace(",", "\u202f")
-
-
 def _clusters(bind: Engine | Connection, sector: Sector, filters: ViewFilters, n_points: int) -> gpd.GeoDataFrame:
     if n_points > DBSCAN_MAX_POINTS:
-        raise TooManyPoints(f"{_thousands(n_points)} faits sur la période : trop pour calculer les agrégats sur "
-                            f"la page (au plus {_thousands(DBSCAN_MAX_POINTS)}). Choisissez une catégorie ou une "
+        raise TooManyPoints(f"{number(n_points)} faits sur la période : trop pour calculer les agrégats sur "
+                            f"la page (au plus {number(DBSCAN_MAX_POINTS)}). Choisissez une catégorie ou une "
                             "période plus courte.")
     return dbscan_clusters(bind, sector.geometry, filters.first, filters.last, filters.category)
 

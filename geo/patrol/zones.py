@@ -45,8 +45,9 @@ from geo.analysis.scopes import area_on_day, sector_on_day
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection, transaction
 from geo.errors import Forbidden, NotFound, PsqError
+from geo.formats import number as fr_number
 from geo.problems.categories import categories
-from geo.settings import CELL_SIZE_M, LOCAL_TZ, local_today
+from geo.settings import CELL_SIZE_M, LOCAL_TZ, last_days, local_today
 
 DAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
 #: Share of a zone's area (or m², whichever is larger) that may lie outside the user's sectors.
@@ -88,8 +89,8 @@ class Period:
 
     @classmethod
     def last_days(cls, days: int = 365, today: dt.date | None = None) -> Period:
-        last = (today or local_today()) - dt.timedelta(days=1)
-        return cls(last - dt.timedelta(days=days - 1), last)
+        """The ``days`` complete days ending yesterday (geo.settings.last_days, every page's default)."""
+        return cls(*last_days(days, today))
 
 
 # -- time slots ----------------------------------------------------------------
@@ -172,12 +173,9 @@ def format_time_slots(slots: list[dict]) -> str:
 
 
 # -- checks ------------------------------------------------------------------
-def _fr_number(value: float, digits: int = 0) -> str:
-    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
-
-
 def _area_text(m2: float) -> str:
-    return f"{_fr_number(m2 / 1e6, 2)} km²" if m2 >= 100_000 else f"{_fr_number(m2)} m²"
+    # The refusals name areas in m² and km² (what a zone's limits are written in), not in ha.
+    return f"{fr_number(m2 / 1e6, 2)} km²" if m2 >= 100_000 else f"{fr_number(m2)} m²"
 
 
 def parse_geometry(value) -> shapely.MultiPolygon:
@@ -261,7 +259,7 @@ def check_geometry(conn: Connection, scope: UserScope, csp_id: int, geom) -> Non
     """
     area = geom.area
     if area < MIN_AREA_M2:
-        raise ZoneError(f"La zone ne couvre que {_area_text(area)} : dessinez au moins {_fr_number(MIN_AREA_M2)} m².")
+        raise ZoneError(f"La zone ne couvre que {_area_text(area)} : dessinez au moins {fr_number(MIN_AREA_M2)} m².")
     allowed = allowed_area(conn, scope, csp_id)
     if area > MAX_AREA_M2 or (not allowed.is_empty and area > allowed.area):
         limit = min(MAX_AREA_M2, allowed.area or MAX_AREA_M2)
@@ -275,7 +273,7 @@ def check_geometry(conn: Connection, scope: UserScope, csp_id: int, geom) -> Non
     outside = geom.difference(allowed).area
     if outside > max(OUTSIDE_SHARE * area, OUTSIDE_M2):
         raise ZoneError(f"La zone sort de vos secteurs sur {_area_text(outside)} "
-                        f"({_fr_number(100 * outside / area)} % de sa surface) : dessinez-la dans vos secteurs.")
+                        f"({fr_number(100 * outside / area)} % de sa surface) : dessinez-la dans vos secteurs.")
 
 
 def _sector_access(scope: UserScope, csp_id: int, code: str) -> None:
@@ -558,7 +556,7 @@ def _hot_suggestions(hot: HotCells, sector) -> list[dict]:
         merged = shapely.unary_union(shapely.buffer(cells.squares(), SUGGESTION_BUFFER, join_style="mitre"))
         for part in sorted(getattr(merged, "geoms", [merged]), key=lambda g: -g.area):
             inside = shapely.intersects(cells.squares(), part)
-            label = (f"{labels.get(category, category)} : {int(inside.sum())} maille(s) chaude(s) "
+            label = (f"{labels.get(category, category)} : {int(inside.sum())} carreau(x) chaud(s) "
                      f"Gi* (200 m, FDR 5 %)")
             out.append(_candidate("gistar", label, part, sector, int(cells.count[inside].sum())))
     return [c for c in out if c]

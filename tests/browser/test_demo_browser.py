@@ -2,8 +2,8 @@
 shows its planted recurring places in their category and class, read from the map in Chromium against the
 planted.json written for those dates.
 
-The day is fixed (2026-12-02, a Wednesday: the data end on Sunday 2026-11-29) and the views say ``au`` that
-day, which is what their default was then; the test gives the same answer whatever day it runs.
+The day is fixed (2026-12-02, a Wednesday: the data end on Sunday 2026-11-29) and the views say ``au`` the day
+before, which is what their default was then; the test gives the same answer whatever day it runs.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def test_every_sectors_default_view_shows_its_planted_places_in_their_class(
         by_sector.setdefault(row[0], []).append(row)
     seen = []
     for sector, places in sorted(by_sector.items()):
-        watch.page.goto(f"{live_server}/secteur/{quote('CSP Belfort')}/{sector}?au={BUILT_ON}")  # its default
+        watch.page.goto(f"{live_server}/secteur/{quote('CSP Belfort')}/{sector}?au={BUILT_ON - dt.timedelta(days=1)}")
         watch.page.wait_for_load_state("networkidle")
         features = watch.page.evaluate(RECURRING)
         for _, category, cell, expected in places:

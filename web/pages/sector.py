@@ -29,7 +29,7 @@ from geo.db.unit_of_work import connection
 from geo.patrol import zones as pz
 from geo.problems.categories import categories, resolve
 from geo.problems.status import LABELS as STATUS_LABELS
-from geo.settings import LOCAL_TZ, local_today
+from geo.settings import LOCAL_TZ, last_days
 from geo.territory.lookup import communes_around
 from layers.base_map import base_map
 from layers.hotspot_layers import (
@@ -75,14 +75,15 @@ def _date_arg(args: MultiDict, key: str, default: dt.date) -> dt.date:
 
 
 def read_filters(args: MultiDict, today: dt.date | None = None) -> Filters:
-    """The filters of a request: ``du`` and ``au`` (default: the last 12 months up to today), ``categorie``.
+    """The filters of a request: ``du`` and ``au`` (default: the 365 days ending yesterday, as on every page),
+    ``categorie``.
 
     Aborts with 400 and a French message on a malformed date, a period that ends
     before it starts, or an unknown category.
     """
-    today = today or local_today()
-    last = _date_arg(args, "au", today)
-    first = _date_arg(args, "du", last - dt.timedelta(days=364))
+    default_first, default_last = last_days(today=today)
+    last = _date_arg(args, "au", default_last)
+    first = _date_arg(args, "du", last - (default_last - default_first))
     if first > last:
         abort(400, description=f"La période commence le {first:%d/%m/%Y}, après sa fin le {last:%d/%m/%Y}.")
     text = (args.get("categorie") or "").strip()

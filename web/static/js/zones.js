@@ -10,6 +10,8 @@
   var group = window[config.group];
   var message = document.getElementById("zone-message");
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  // Areas as the server writes them (geo.formats): decimal comma, one decimal.
+  var HECTARES = new Intl.NumberFormat("fr-FR", {minimumFractionDigits: 1, maximumFractionDigits: 1});
 
   // The form is never submitted (Enter in a field would reload the page): its fields go with each zone.
   // Here rather than in an onsubmit attribute, which the Content-Security-Policy blocks.
@@ -71,7 +73,7 @@
     title.textContent = "Zone n° " + zone.id;
     item.appendChild(title);
     item.appendChild(document.createTextNode(" — " + zone.reason + " (" +
-      (zone.area_m2 / 10000).toFixed(1).replace(".", ",") + " ha" +
+      HECTARES.format(zone.area_m2 / 10000) + "\u00a0ha" +
       (zone.time_slots_text ? " · " + zone.time_slots_text : "") + ")"));
     document.getElementById("zone-list").prepend(item);
   }
