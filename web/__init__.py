@@ -110,6 +110,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask_talisman import Talisman
 
     from geo import formats
+    from web import navigation
     from geo.db import engine as database
     from geo.errors import PsqError
 
@@ -148,6 +149,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.add_template_filter(formats.day, "date_fr")
     app.add_template_filter(formats.number, "nombre")
     app.add_template_filter(formats.area, "surface")
+    app.context_processor(navigation.inject_menu)  # the menu of every page, from the access policy
     auth.login_manager.init_app(app)
     # Login first (anonymous: redirect to /connexion, or 401 under /api/), then the CSRF check
     # of every POST, PUT, PATCH and DELETE (forms and JSON alike).

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from geo.db.models import USER_ROLES
+from geo.db.queries import named_query
 from geo.db.unit_of_work import transaction
 from geo.errors import PsqError
 from geo.settings import local_today
@@ -154,7 +155,7 @@ class UserScope:
 
 
 def can_see_commune(bind: Engine | Connection, scope: UserScope, insee: str) -> bool:
-    """Whether the scope covers a commune.
+    """Whether the scope covers a commune (:func:`visible_communes` of that one code).
 
     Admin and referent: every commune; mayor: his own; chief: the communes of which
     one of his current sectors covers more than ``COMMUNE_SHARE``; partner: none.
@@ -170,22 +171,21 @@ def can_see_commune(bind: Engine | Connection, scope: UserScope, insee: str) -> 
         return True
     if scope.role == "maire":
         return insee == scope.commune_insee
-    if scope.role != "chef_secteur" or not scope.sectors:
-        return False
-    query = sa.text("""
-        SELECT EXISTS (
-            SELECT 1
-            FROM sector s
-            JOIN unnest(CAST(:csp_ids AS integer[]), CAST(:codes AS text[])) AS k (csp_id, code)
-              ON k.csp_id = s.csp_id AND k.code = s.code
-            JOIN commune c ON c.insee = :insee AND ST_Intersects(s.geom, c.geom)
-            WHERE s.valid_during @> CAST(:today AS date)
-              AND ST_Area(ST_Intersection(s.geom, c.geom)) > :share * ST_Area(c.geom)
-        )""")
-    params = {"csp_ids": [s.csp_id for s in scope.sectors], "codes": [s.code for s in scope.sectors],
-              "insee": insee, "share": COMMUNE_SHARE, "today": local_today()}
+    return bool(visible_communes(bind, scope, only=insee))
+
+
+def visible_communes(bind: Engine | Connection, scope: UserScope, only: str | None = None) -> list[tuple[str, str]]:
+    """(INSEE code, name) of the communes the scope may open, by name (``only``: that one code, if visible)."""
+    if scope.role not in ("admin", "referent", "maire", "chef_secteur") or (
+            scope.role == "chef_secteur" and not scope.sectors):
+        return []
+    params = {"only": only, "all": scope.sees_everything,
+              "mayor": scope.commune_insee if scope.role == "maire" else None,
+              "csp_ids": [s.csp_id for s in scope.sectors] if scope.role == "chef_secteur" else [],
+              "codes": [s.code for s in scope.sectors] if scope.role == "chef_secteur" else [],
+              "share": COMMUNE_SHARE, "today": local_today()}
     with transaction(bind) as conn:
-        return bool(conn.execute(query, params).scalar())
+        return [tuple(r) for r in conn.execute(named_query("visible_communes"), params)]
 
 
 # -- accounts --------------------------------------------------------------------------
@@ -550,6 +550,6 @@ __all__ = [
     "GLOBAL_ROLES", "LOCKOUT_DURATION", "LOCKOUT_FAILURES", "MIN_PASSWORD_LENGTH", "ROLES",
     "Account", "AccountError", "DuplicateEmailError", "InvalidEmailError", "LoginRefused", "NewUser",
     "ScopeError", "SectorRef", "UnknownRoleError", "UserScope", "WeakPasswordError",
-    "audit", "authenticate", "can_see_commune", "check_password", "create_user", "generate_password",
+    "audit", "authenticate", "can_see_commune", "visible_communes", "check_password", "create_user", "generate_password",
     "get_user", "hash_password", "list_users", "normalize_email", "verify_password",
 ]
