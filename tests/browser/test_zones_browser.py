@@ -131,3 +131,32 @@ def test_chief_sees_recurring_hotspots_and_draws_on_his_sector_map(engine, live_
     screenshot(watch.page, "sector-zone-drawn.png")
     assert watch.errors == []
     assert watch.off_site() == []
+
+
+def test_withdrawing_a_zone_asks_first(engine, live_server, browser, demo, admin_client):
+    """"Supprimer" asks for confirmation: declined, the zone stays; accepted, it is withdrawn."""
+    from tests.fixtures.accounts import csrf_token_in
+
+    token = csrf_token_in(admin_client.get("/page-absente").text)
+    square = {"type": "Polygon", "coordinates": [[[6.8540, 47.6386], [6.8551, 47.6386], [6.8551, 47.6394],
+                                                  [6.8540, 47.6394], [6.8540, 47.6386]]]}
+    created = admin_client.post("/api/zones", data=json.dumps({
+        "csp_id": demo, "sector_code": "BEL-CENTRE", "geometry": square, "reason": "Parvis de la gare",
+        "valid_from": "2026-01-01"}), content_type="application/json", headers={"X-CSRFToken": token})
+    assert created.status_code == 201
+    zone = created.json["id"]
+    watch = PageWatch(browser)
+    watch.log_in(live_server, *CHIEF, landing="/secteur/**")
+    watch.page.goto(live_server + "/secteur/CSP%20Belfort/BEL-CENTRE/zones")
+    watch.page.wait_for_load_state("networkidle")
+    asked = []
+    watch.page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    watch.page.click(f"button.zone-delete[data-zone-id='{zone}']")
+    watch.page.wait_for_timeout(500)
+    assert asked == [f"Retirer la zone n° {zone} ? Elle ne sera plus en vigueur (elle reste dans l'historique)."]
+    assert zone_ids(engine) == [zone]
+    watch.page.once("dialog", lambda d: d.accept())
+    with watch.page.expect_response(lambda r: r.url.endswith(f"/api/zones/{zone}/supprimer")):
+        watch.page.click(f"button.zone-delete[data-zone-id='{zone}']")
+    assert zone_ids(engine) == []
+    assert not watch.errors, watch.errors

@@ -145,6 +145,10 @@
     if (!button) { return; }
     var id = Number(button.dataset.zoneId);
     if (button.classList.contains("zone-delete")) {
+      // A zone is withdrawn at once for every patrol: ask first (it stays in the history).
+      if (!window.confirm("Retirer la zone n° " + id + " ? Elle ne sera plus en vigueur (elle reste dans l'historique).")) {
+        return;
+      }
       post(zoneUrl(config.delete_url, id)).then(function () {
         var layer = layerOf(id);
         if (layer) { group.removeLayer(layer); }
