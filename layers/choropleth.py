@@ -17,11 +17,11 @@ import folium
 import geopandas as gpd
 
 from layers.escaping import html_text
+from layers.style import NO_DATA, TREND
+from layers.style import SEQUENTIAL as PALETTE
 
-PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 #: Lower bounds of the classes of cell counts (a mayor never sees a cell under 3).
 COUNT_BREAKS = (3, 5, 10, 20, 50)
-NO_DATA = "#e2e8f0"
 
 
 def class_of(value: float | None, breaks: tuple[float, ...]) -> int | None:
@@ -140,7 +140,7 @@ def rate_layer(shapes: gpd.GeoDataFrame, breaks: tuple[float, ...],
 
 
 #: Colour and French label of each Mann-Kendall trend word (geo.analysis.commune_figures.TREND_WORDS).
-TREND_STYLE = {"hausse": ("#d7301f", "en hausse"), "stable": ("#bdbdbd", "stable"), "baisse": ("#2171b5", "en baisse")}
+TREND_STYLE = TREND
 
 
 def trend_layer(shapes: gpd.GeoDataFrame, name: str = "Tendance sur 12 mois") -> folium.FeatureGroup:

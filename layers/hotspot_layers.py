@@ -14,38 +14,15 @@ import geopandas as gpd
 import numpy as np
 from folium.plugins import HeatMap
 
+from geo.formats import number
 from layers.escaping import html_text
+from layers.style import DENSITY_GRADIENT, EMERGING, GI_BIN, cluster_path, emerging_path, gi_path, neighbourhood_text
 
-# ArcGIS's hot spot palette: reds for hot, blues for cold, by confidence.
 #: The smallest |gi_bin| drawn: 95 % confidence with FDR, the app's "significant".
 SIGNIFICANT_BIN = 2
-GI_BIN_STYLE = {
-    3: ("#d62f27", "Point chaud (99 %)"),
-    2: ("#ed7551", "Point chaud (95 %)"),
-    1: ("#fab984", "Point chaud (90 %)"),
-    -1: ("#c0ccbe", "Point froid (90 %)"),
-    -2: ("#849eba", "Point froid (95 %)"),
-    -3: ("#4575b5", "Point froid (99 %)"),
-}
-
-EMERGING_STYLE = {
-    "new hot spot": ("#ff00ff", "Nouveau point chaud"),
-    "consecutive hot spot": ("#ff7f00", "Point chaud consécutif"),
-    "intensifying hot spot": ("#b2182b", "Point chaud qui s'intensifie"),
-    "persistent hot spot": ("#e31a1c", "Point chaud persistant"),
-    "diminishing hot spot": ("#fb9a99", "Point chaud qui diminue"),
-    "sporadic hot spot": ("#fdbf6f", "Point chaud sporadique"),
-    "oscillating hot spot": ("#cab2d6", "Point chaud oscillant"),
-    "historical hot spot": ("#a6761d", "Ancien point chaud"),
-    "new cold spot": ("#1f78b4", "Nouveau point froid"),
-    "consecutive cold spot": ("#a6cee3", "Point froid consécutif"),
-    "intensifying cold spot": ("#08306b", "Point froid qui s'intensifie"),
-    "persistent cold spot": ("#2171b5", "Point froid persistant"),
-    "diminishing cold spot": ("#6baed6", "Point froid qui diminue"),
-    "sporadic cold spot": ("#9ecae1", "Point froid sporadique"),
-    "oscillating cold spot": ("#c6dbef", "Point froid oscillant"),
-    "historical cold spot": ("#737373", "Ancien point froid"),
-}
+#: gi_bin -> (colour, label) and emerging class -> (colour, label): layers.style's, for legends and lists.
+GI_BIN_STYLE = {b: (colour, label) for b, (colour, label) in GI_BIN.items()}
+EMERGING_STYLE = {c: (colour, label) for c, (colour, label, _) in EMERGING.items()}
 
 
 def _lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -70,43 +47,41 @@ def gistar_layer(cells: gpd.GeoDataFrame, name: str = "Points chauds (Gi*)") -> 
     1
     """
     shown = _lonlat(cells[cells["gi_bin"].abs() >= SIGNIFICANT_BIN].copy())
-    shown["classe"] = shown["gi_bin"].map(lambda b: html_text(GI_BIN_STYLE[int(b)][1]))
-    shown["z"] = shown["z"].round(2)
+    shown["texte"] = [html_text(f"{GI_BIN[int(b)][1]} : {number(n)} fait{'s' if n > 1 else ''} dans ce carreau, "
+                                f"z = {number(z, 1)}") for b, n, z in zip(shown.gi_bin, shown["count"], shown.z)]
     group = folium.FeatureGroup(name=name)
     if len(shown):
         folium.GeoJson(
-            shown[["classe", "count", "z", "gi_bin", "geometry"]].to_json(drop_id=True),
-            style_function=lambda f: {"color": GI_BIN_STYLE[f["properties"]["gi_bin"]][0], "weight": 0,
-                                      "fillColor": GI_BIN_STYLE[f["properties"]["gi_bin"]][0], "fillOpacity": 0.7},
-            tooltip=folium.GeoJsonTooltip(["classe", "count", "z"], aliases=["Classe", "Faits", "z"]),
+            shown[["texte", "gi_bin", "geometry"]].to_json(drop_id=True),
+            style_function=lambda f: gi_path(f["properties"]["gi_bin"]),
+            tooltip=folium.GeoJsonTooltip(["texte"], labels=False),
         ).add_to(group)
     return group
 
 
-def emerging_layer(cells: gpd.GeoDataFrame, name: str = "Problèmes récurrents",
+def emerging_layer(cells: gpd.GeoDataFrame, weeks: int, name: str = "Problèmes récurrents",
                    pane: str | None = None) -> folium.FeatureGroup:
-    """Cells with an emerging hot or cold spot category, each category in its colour.
+    """Cells with an emerging hot or cold spot class, outlined in the class's style (layers.style).
 
-    A ``category`` column (the label of the problem category, when each category was
-    analysed apart) goes into the tooltip; a cell may then be drawn once per category.
-    ``pane``: a ``folium.map.CustomPane`` of the map, to keep these cells above layers
-    loaded later (the cell counts).
+    The class of a cell comes from its neighbourhood (the cell and those around it, over
+    ``weeks`` weeks): the tooltip says how many occurrences the neighbourhood and the
+    cell itself hold (columns ``neighbourhood`` and ``count``). A ``category`` column
+    (the label of the problem category, when each category was analysed apart) goes
+    into the tooltip; a cell may then be drawn once per category. ``pane``: a
+    ``folium.map.CustomPane`` of the map, to keep these cells above layers loaded later
+    (the cell counts).
     """
-    shown = _lonlat(cells[cells["emerging_category"].isin(EMERGING_STYLE)].copy())
-    shown["tendance"] = shown["emerging_category"].map(lambda c: html_text(EMERGING_STYLE[c][1]))
-    fields, aliases = ["tendance", "count"], ["Tendance", "Faits en 104 semaines"]
-    if "category" in shown:
-        shown["category"] = shown["category"].map(html_text)
-        fields, aliases = ["category", *fields], ["Catégorie", *aliases]
+    shown = _lonlat(cells[cells["emerging_category"].isin(EMERGING)].copy())
+    categories = shown["category"] if "category" in shown else [None] * len(shown)
+    shown["texte"] = [html_text(neighbourhood_text(EMERGING[c][1], int(around), int(n), weeks, category))
+                      for c, around, n, category in zip(shown.emerging_category, shown.neighbourhood,
+                                                         shown["count"], categories)]
     group = folium.FeatureGroup(name=name)
     if len(shown):
         folium.GeoJson(
-            shown[[*fields, "emerging_category", "geometry"]].to_json(drop_id=True),
-            style_function=lambda f: {
-                # A dark outline sets these cells apart from the cell counts' warm colours.
-                "color": "#111827", "weight": 2,
-                "fillColor": EMERGING_STYLE[f["properties"]["emerging_category"]][0], "fillOpacity": 0.75},
-            tooltip=folium.GeoJsonTooltip(fields, aliases=aliases),
+            shown[["texte", "emerging_category", "geometry"]].to_json(drop_id=True),
+            style_function=lambda f: emerging_path(f["properties"]["emerging_category"]),
+            tooltip=folium.GeoJsonTooltip(["texte"], labels=False),
             **({"pane": pane} if pane else {}),
         ).add_to(group)
     return group
@@ -119,20 +94,28 @@ def density_layer(cells: gpd.GeoDataFrame, name: str = "Densité (noyau quartiqu
     if len(shown):
         centres = shown.geometry.centroid if shown.crs.is_projected else shown.to_crs(2154).geometry.centroid.to_crs(4326)
         weights = shown["density"].to_numpy() / float(shown["density"].max())
-        HeatMap(np.column_stack([centres.y, centres.x, weights]).round(5).tolist(), radius=18, blur=22,
-                min_opacity=0.2, max_zoom=16).add_to(group)
+        HeatMap(np.column_stack([centres.y, centres.x, weights]).round(5).tolist(), radius=22, blur=18,
+                min_opacity=0.35, max_zoom=16, gradient=DENSITY_GRADIENT).add_to(group)
     return group
 
 
 def cluster_layer(clusters: gpd.GeoDataFrame, name: str = "Agrégats (DBSCAN)") -> folium.FeatureGroup:
-    """The hull of each DBSCAN cluster, with its number of occurrences."""
+    """The hull of each DBSCAN cluster, outlined in its category's colour, with its number of occurrences.
+
+    ``clusters`` has ``cluster_id``, ``occurrences`` and, when each category was
+    clustered apart, ``category`` (a label) and ``colour``.
+    """
     shown = _lonlat(clusters.copy())
+    if "colour" not in shown:
+        shown["colour"] = "#542788"
+    categories = shown["category"] if "category" in shown else [None] * len(shown)
+    shown["texte"] = [html_text(f"{category + ' : ' if category else ''}agrégat n° {k}, {number(n)} faits")
+                      for k, n, category in zip(shown.cluster_id, shown.occurrences, categories)]
     group = folium.FeatureGroup(name=name, show=False)
     if len(shown):
         folium.GeoJson(
-            shown[["cluster_id", "occurrences", "geometry"]].to_json(drop_id=True),
-            style_function=lambda f: {"color": "#542788", "weight": 2, "fillColor": "#998ec3", "fillOpacity": 0.25,
-                                      "dashArray": "4 3"},
-            tooltip=folium.GeoJsonTooltip(["cluster_id", "occurrences"], aliases=["Agrégat", "Faits"]),
+            shown[["texte", "colour", "geometry"]].to_json(drop_id=True),
+            style_function=lambda f: cluster_path(f["properties"]["colour"]),
+            tooltip=folium.GeoJsonTooltip(["texte"], labels=False),
         ).add_to(group)
     return group

@@ -12,19 +12,20 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from layers.escaping import html_text
+from layers.style import Symbol
 
 __all__ = ["Legend", "legend_html"]
 
 
-def legend_html(title: str, entries: list[tuple[str, str]], note: str | None = None) -> str:
-    """The HTML of a legend: a title, one colour swatch and label per entry, an optional note.
+def legend_html(title: str, entries: list[Symbol | tuple[str, str]], note: str | None = None) -> str:
+    """The HTML of a legend: a title, one swatch and label per entry, an optional note.
 
     Parameters
     ----------
     title : str
         Heading of the legend (French, as the layer's name).
-    entries : list of (colour, label)
-        CSS colours and their labels, in display order.
+    entries : list of layers.style.Symbol or (colour, label)
+        The symbols (a pair is a fill) and their labels, in display order.
     note : str, optional
         A line of text under the entries.
 
@@ -38,8 +39,9 @@ def legend_html(title: str, entries: list[tuple[str, str]], note: str | None = N
     >>> legend_html("Faits", [("#ff0000", "plus de 5 <faits>")])
     '<div class="psq-legend-title">Faits</div><div class="psq-legend-row"><i style="background:#ff0000"></i>plus de 5 &lt;faits&gt;</div>'
     """
-    rows = "".join(f'<div class="psq-legend-row"><i style="background:{html_text(colour)}"></i>'
-                   f'{html_text(label)}</div>' for colour, label in entries)
+    symbols = [e if isinstance(e, Symbol) else Symbol(*e) for e in entries]
+    rows = "".join(f'<div class="psq-legend-row"><i style="{html_text(s.swatch_css())}"></i>'
+                   f'{html_text(s.label)}</div>' for s in symbols)
     extra = f'<div class="psq-legend-note">{html_text(note)}</div>' if note else ""
     return f'<div class="psq-legend-title">{html_text(title)}</div>{rows}{extra}'
 
@@ -55,8 +57,8 @@ class Legend(MacroElement):
         The layer the legend explains.
     title : str
         Heading of the legend.
-    entries : list of (colour, label)
-        Colour swatches and their French labels.
+    entries : list of layers.style.Symbol or (colour, label)
+        Swatches and their French labels.
     note : str, optional
         A line of text under the entries.
     position : str, optional
@@ -97,7 +99,7 @@ class Legend(MacroElement):
 {% endmacro %}
 """)
 
-    def __init__(self, layer, title: str, entries: list[tuple[str, str]], note: str | None = None,
+    def __init__(self, layer, title: str, entries: list[Symbol | tuple[str, str]], note: str | None = None,
                  position: str = "bottomright"):
         super().__init__()
         self._name = "Legend"

@@ -74,6 +74,8 @@ VENDORED_ASSETS: dict[str, str] = {
     "markerclusterdefaultcss": "leaflet.markercluster/MarkerCluster.Default.css",
     # folium.plugins.HeatMap
     "leaflet-heat.js": "folium/leaflet_heat.min.js",
+    # the local PMTiles base map (layers.base_map)
+    "protomaps_leaflet": "protomaps-leaflet/protomaps-leaflet.js",
 }
 
 

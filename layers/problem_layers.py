@@ -23,12 +23,12 @@ from jinja2 import Template
 from geo.problems.categories import categories
 from geo.problems.status import LABELS as STATUS_LABELS
 from layers.escaping import html_text
+from layers.style import COUNT_CELL, COUNT_CLASSES, Symbol, count_symbols
 
 __all__ = ["GRID_CLASSES", "GridCounts", "category_style", "grid_legend_entries", "problem_layer"]
 
-#: Classes of the cell counts: (lowest count of the class, colour), ColorBrewer YlOrRd.
-#: Fixed breaks, not quantiles of the view: a colour must mean the same count everywhere.
-GRID_CLASSES = [(1, "#ffffb2"), (2, "#fed976"), (5, "#feb24c"), (10, "#fd8d3c"), (20, "#f03b20"), (50, "#bd0026")]
+#: Classes of the cell counts: (lowest count of the class, colour), layers.style's sequential classes.
+GRID_CLASSES = [list(c) for c in COUNT_CLASSES]
 
 
 def category_style() -> dict[str, tuple[str, str]]:
@@ -42,25 +42,15 @@ def category_style() -> dict[str, tuple[str, str]]:
     return {c.code: (c.colour, c.label) for c in categories()}
 
 
-def grid_legend_entries() -> list[tuple[str, str]]:
-    """The legend rows of :data:`GRID_CLASSES`, e.g. ``("#fed976", "2 à 4 faits")``.
+def grid_legend_entries() -> list[Symbol]:
+    """The legend rows of :data:`GRID_CLASSES`.
 
     Examples
     --------
-    >>> grid_legend_entries()[0], grid_legend_entries()[-1]
-    (('#ffffb2', '1 fait'), ('#bd0026', '50 faits et plus'))
+    >>> grid_legend_entries()[0].label, grid_legend_entries()[-1].label
+    ('1 fait', '50 faits et plus')
     """
-    entries = []
-    for k, (low, colour) in enumerate(GRID_CLASSES):
-        high = GRID_CLASSES[k + 1][0] - 1 if k + 1 < len(GRID_CLASSES) else None
-        if high is None:
-            label = f"{low} faits et plus"
-        elif high == low:
-            label = f"{low} fait" + ("s" if low > 1 else "")
-        else:
-            label = f"{low} à {high} faits"
-        entries.append((colour, label))
-    return entries
+    return count_symbols()
 
 
 def _problem_features(problems: list[dict]) -> dict:
@@ -150,7 +140,7 @@ class GridCounts(MacroElement):
     _template = Template("""
 {% macro script(this, kwargs) %}
 PSQ.gridLayer({{ this._parent.get_name() }}, {{ this.layer.get_name() }}, {{ this.url|tojson }},
-              {{ this.classes|tojson }});
+              {{ this.classes|tojson }}, {{ this.cell_style|tojson }});
 {% endmacro %}
 """)
 
@@ -160,6 +150,7 @@ PSQ.gridLayer({{ this._parent.get_name() }}, {{ this.layer.get_name() }}, {{ thi
         self.layer = layer
         self.url = url
         self.classes = GRID_CLASSES
+        self.cell_style = COUNT_CELL
 
 
 class OccurrenceTiles(MacroElement):

@@ -13,10 +13,7 @@ import folium
 import geopandas as gpd
 
 from layers.escaping import html_text
-
-# A qualitative palette (ColorBrewer Set2 and Dark2): sectors side by side must be
-# told apart at a glance.
-SECTOR_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+from layers.style import COMMUNE_PATH, SECTOR_COLOURS
 
 
 def _for_display(gdf: gpd.GeoDataFrame, tolerance_m: float, texts: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
@@ -56,7 +53,7 @@ def sector_layer(sectors: gpd.GeoDataFrame, name: str = "Secteurs") -> folium.Fe
         gdf.to_json(drop_id=True),
         style_function=lambda f: {
             "color": colours[f["properties"]["code"]], "weight": 3,
-            "fillColor": colours[f["properties"]["code"]], "fillOpacity": 0.15,
+            "fillColor": colours[f["properties"]["code"]], "fillOpacity": 0.05,
         },
         highlight_function=lambda f: {"weight": 5, "fillOpacity": 0.3},
         tooltip=folium.GeoJsonTooltip(["code", "name"], aliases=["Secteur", "Nom"]),
@@ -77,7 +74,7 @@ def commune_layer(communes: gpd.GeoDataFrame, name: str = "Communes") -> folium.
     group = folium.FeatureGroup(name=name)
     folium.GeoJson(
         gdf.to_json(drop_id=True),
-        style_function=lambda f: {"color": "#555555", "weight": 1, "fillColor": "#f4f1ea", "fillOpacity": 0.6},
+        style_function=lambda f: COMMUNE_PATH,
         tooltip=folium.GeoJsonTooltip(["name", "insee", "population"], aliases=["Commune", "INSEE", "Population"]),
     ).add_to(group)
     return group

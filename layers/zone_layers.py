@@ -16,9 +16,10 @@ import folium
 from folium.plugins import Draw
 
 from layers.escaping import html_text
+from layers.style import ZONE_COLOUR, ZONE_PANE, suggestion_path, zone_path
 
-ZONE_COLOUR = "#c1121f"
-SUGGESTION_COLOUR = "#0f766e"
+#: The class of the numbers drawn on zones and suggestions (web/static/app.css).
+LABEL_CLASS = "psq-map-label"
 
 
 def leaflet_rings(geometry: dict) -> list[list]:
@@ -63,11 +64,23 @@ def zone_group(zones: list[dict], name: str = "Zones de patrouille") -> folium.F
     return group
 
 
+def number_label(text: str) -> folium.Tooltip:
+    """A number always shown just above a shape's centre (the zone's, or the suggestion's of the page's
+    list): above, not on it, so that a small zone's outline stays visible under its number."""
+    return folium.Tooltip(html_text(text), permanent=True, direction="top", offset=(0, -12), class_name=LABEL_CLASS)
+
+
+def in_zone_pane(polygon: folium.Polygon) -> folium.Polygon:
+    """The polygon drawn in the zones' pane, above the cell counts (folium's path options drop ``pane``)."""
+    polygon.options["pane"] = ZONE_PANE
+    return polygon
+
+
 def _zone_polygon(zone: dict, rings: list) -> folium.Polygon:
     slots = f" ({zone['time_slots_text']})" if zone.get("time_slots_text") else ""
-    return folium.Polygon(rings, color=ZONE_COLOUR, weight=3, fill=True, fill_color=ZONE_COLOUR, fill_opacity=0.25,
-                          class_name=f"psq-zone psq-zone-{zone['id']}",
-                          tooltip=html_text(f"Zone n° {zone['id']} : {zone['reason']}{slots}"))
+    return in_zone_pane(folium.Polygon(
+        rings, **zone_path(), class_name=f"psq-zone psq-zone-{zone['id']}", tooltip=number_label(f"n° {zone['id']}"),
+        popup=folium.Popup(html_text(f"Zone n° {zone['id']} : {zone['reason']}{slots}"))))
 
 
 class FrenchDraw(Draw):
@@ -87,26 +100,28 @@ def draw_control(editable: folium.FeatureGroup) -> Draw:
         feature_group=editable, show_geometry_on_click=False, position="topleft",
         draw_options={"polyline": False, "rectangle": False, "circle": False, "marker": False,
                       "circlemarker": False,
-                      "polygon": {"showArea": False, "shapeOptions": {"color": ZONE_COLOUR}}},
+                      "polygon": {"showArea": False,
+                                  "shapeOptions": {"color": ZONE_COLOUR, "weight": 5, "pane": ZONE_PANE}}},
         edit_options={"edit": True, "remove": True},
     )
 
 
 def suggestion_group(suggestions: list[dict], name: str = "Zones suggérées") -> folium.FeatureGroup:
-    """Suggested zones, dashed, numbered as in the page's list."""
+    """Suggested zones, dashed, each its own colour and labelled with its number in the page's list."""
     group = folium.FeatureGroup(name=name)
     for s in suggestions:
         for rings in leaflet_rings(s["geometry"]):
-            folium.Polygon(rings, color=SUGGESTION_COLOUR, weight=2, dash_array="6 4", fill=True, fill_opacity=0.08,
-                           class_name="psq-suggestion",
-                           tooltip=html_text(f"Suggestion {s['n']} : {s['label']}")).add_to(group)
+            in_zone_pane(folium.Polygon(
+                rings, **suggestion_path(s["n"]), class_name=f"psq-suggestion psq-suggestion-{s['n']}",
+                tooltip=number_label(str(s["n"])),
+                popup=folium.Popup(html_text(f"Suggestion {s['n']} : {s['label']}")))).add_to(group)
     return group
 
 
 def zone_outline(zone: dict) -> folium.FeatureGroup:
-    """One zone, not editable (briefing map)."""
+    """One zone, not editable, labelled with its number (briefing map)."""
     group = folium.FeatureGroup(name=f"Zone n° {zone['id']}")
     for rings in leaflet_rings(zone["geometry"]):
-        folium.Polygon(rings, color=ZONE_COLOUR, weight=3, fill=True, fill_opacity=0.2,
-                       class_name=f"psq-zone psq-zone-{zone['id']}").add_to(group)
+        in_zone_pane(folium.Polygon(rings, **zone_path(), class_name=f"psq-zone psq-zone-{zone['id']}",
+                                    tooltip=number_label(f"n° {zone['id']}"))).add_to(group)
     return group

@@ -35,6 +35,7 @@ BOOTSTRAP3_VERSION=3.4.1              # glyphicons only (folium: 3.0.0 glyphicon
 FONTAWESOME_VERSION=6.2.0             # folium 0.20: @fortawesome/fontawesome-free@6.2.0
 AWESOME_MARKERS_VERSION=2.0.5         # folium 0.20 asks cdnjs 2.0.2 (same JS)
 VECTORGRID_VERSION=1.3.0              # not a folium plugin: the sector page's vector tiles
+PROTOMAPS_LEAFLET_VERSION=5.1.0       # not a folium plugin: the local PMTiles base map
 FOLIUM_VERSION=0.20.0                 # for folium/templates/leaflet_heat.min.js
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -109,6 +110,13 @@ echo "leaflet.vectorgrid@$VECTORGRID_VERSION"
 P="$(fetch "leaflet.vectorgrid@$VECTORGRID_VERSION")"
 put "$P/dist/Leaflet.VectorGrid.bundled.min.js" leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js
 # (the npm package ships no licence file: Beerware, see README.md)
+
+echo "protomaps-leaflet@$PROTOMAPS_LEAFLET_VERSION"
+P="$(fetch "protomaps-leaflet@$PROTOMAPS_LEAFLET_VERSION")"
+# The IIFE build (global protomapsL), which bundles pmtiles, the vector tile decoder and its other dependencies.
+put "$P/dist/protomaps-leaflet.js" protomaps-leaflet/protomaps-leaflet.js
+put "$P/LICENSE" protomaps-leaflet/LICENSE
+strip_map protomaps-leaflet/protomaps-leaflet.js
 
 echo "jquery@$JQUERY_VERSION"
 P="$(fetch "jquery@$JQUERY_VERSION")"

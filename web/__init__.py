@@ -47,6 +47,19 @@ def tile_origin(url: str | None) -> str | None:
     return origin
 
 
+def _base_map_path(setting: str | None) -> str | None:
+    """The base map file: the setting if given (empty: none), else the demo's archive once built.
+
+    >>> _base_map_path(""), _base_map_path("/srv/fonds/plan-ign.pmtiles")
+    (None, '/srv/fonds/plan-ign.pmtiles')
+    """
+    if setting is not None:
+        return setting or None
+    from geo.settings import DEMO_BASE_MAP
+
+    return str(DEMO_BASE_MAP) if DEMO_BASE_MAP.is_file() else None
+
+
 def content_security_policy(tiles_url: str | None = None) -> dict[str, str]:
     """The Content-Security-Policy of every response: nothing from outside but the base tiles, if any.
 
@@ -90,10 +103,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     --------
     DATABASE_URL
         SQLAlchemy URL; default: the environment's DATABASE_URL, else the embedded cluster.
+    BASE_MAP
+        Path of the local base map, a PMTiles archive the app serves at ``/fond-de-carte.pmtiles``
+        (an IGN or OpenStreetMap extract, or the archive ``psq basemap`` builds from the territory);
+        default PSQ_BASE_MAP, else the demo's archive if ``psq demo`` built it; empty: none.
+    BASE_MAP_STYLE
+        How to draw it: ``psq`` (the archive of ``psq basemap``) or a Protomaps basemap flavour
+        (``light``, ``white``, ``grayscale``, ``dark``, ``black``) for an OpenStreetMap extract made
+        with the Protomaps tools; default PSQ_BASE_MAP_STYLE, else ``psq``.
     BASE_TILES_URL
-        URL template of a base tile layer (IGN or OSM) where the network allows;
-        default none: the map draws commune limits as its background. Its origin is the
-        only outside origin of the Content-Security-Policy (img-src only).
+        URL template of a raster tile layer of an intranet tile server, instead of BASE_MAP;
+        default none. Its origin is the only outside origin of the Content-Security-Policy
+        (img-src only).
     BASE_TILES_ATTRIBUTION
         Attribution text shown with the base tiles.
     SECRET_KEY
@@ -110,14 +131,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     from flask_talisman import Talisman
 
     from geo import formats
-    from web import navigation
     from geo.db import engine as database
     from geo.errors import PsqError
+    from web import navigation
 
     app = Flask(__name__)
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("PSQ_SECRET_KEY") or database.local_secret("secret_key"),
         DATABASE_URL=os.environ.get("DATABASE_URL"),
+        BASE_MAP=_base_map_path(os.environ.get("PSQ_BASE_MAP")),
+        BASE_MAP_STYLE=os.environ.get("PSQ_BASE_MAP_STYLE") or "psq",
         BASE_TILES_URL=os.environ.get("PSQ_BASE_TILES_URL"),
         BASE_TILES_ATTRIBUTION=os.environ.get("PSQ_BASE_TILES_ATTRIBUTION", ""),
         SESSION_COOKIE_HTTPONLY=True,
@@ -132,7 +155,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from web import access, auth, db
     from web.api import maps as map_api
-    from web.pages import commune, overview, sector, territory, zones
+    from web.pages import basemap, commune, overview, sector, territory, zones
 
     # First of the before_request hooks, so that every page, error pages included, has its nonce.
     # force_https off and the cookie flag from the settings: the demo and the tests serve plain
@@ -143,7 +166,7 @@ def create_app(test_config: dict | None = None) -> Flask:
              content_security_policy_nonce_in=["script-src"], frame_options="DENY",
              referrer_policy="same-origin")
     db.init_app(app)
-    for blueprint in (territory.bp, auth.bp, zones.bp, sector.bp, map_api.bp, commune.bp, overview.bp):
+    for blueprint in (territory.bp, auth.bp, zones.bp, sector.bp, map_api.bp, commune.bp, overview.bp, basemap.bp):
         app.register_blueprint(blueprint)
     # French numbers, areas and dates (geo.formats, Babel's fr_FR) in every template.
     app.add_template_filter(formats.day, "date_fr")

@@ -20,6 +20,7 @@ from geo.db.kept_views import kept
 from geo.settings import PROJECT_ROOT
 from web.access import current_scope
 from web.db import get_db
+from web.map_parts import base_map_version
 
 #: What renders a kept view: the code, templates, static files and categories.
 RENDERING_FILES = ("geo/**/*.py", "layers/**/*.py", "web/**/*.py", "web/templates/**/*.html", "web/static/**/*.js",
@@ -52,6 +53,6 @@ def kept_view(kind: str, params: Mapping, compute: Callable[[], dict], *, sector
     scope = current_scope()
     config = current_app.config
     view = {**params, "scope": [scope.role, list(scope.sector_keys), scope.commune_insee],
-            "root": request.script_root, "tiles": [config["BASE_TILES_URL"], config["BASE_TILES_ATTRIBUTION"]],
+            "root": request.script_root, "tiles": [config["BASE_TILES_URL"], config["BASE_TILES_ATTRIBUTION"], *base_map_version()],
             "code": code_version()}
     return kept(get_db(), kind, view, compute, sector_id=sector_id, commune=commune)

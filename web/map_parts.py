@@ -10,11 +10,16 @@ data must stay without it.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
+from pathlib import Path
 
 import folium
-from flask import request, url_for
+from flask import current_app, request, url_for
 
+from geo.territory.basemap import archive_info
+from layers.base_map import LocalBaseMap, base_map
 from layers.escaping import html_text, refuse_template_syntax
 from layers.offline import localize
 
@@ -33,6 +38,47 @@ def with_nonce(header: str, nonce: str) -> str:
     '<script nonce="abc" src="/static/a.js"></script><script nonce="abc">L_NO_TOUCH = false;</script>'
     """
     return _SCRIPT_TAG.sub(f'<script nonce="{html_text(nonce)}"', header) if nonce else header
+
+
+def page_map(bounds: tuple[float, float, float, float]) -> folium.Map:
+    """The base map of every page, fitted to ``bounds`` (lon/lat): the local base map if one is installed
+    (setting BASE_MAP), else the raster tiles of BASE_TILES_URL if set, else none."""
+    config = current_app.config
+    return base_map(bounds, config["BASE_TILES_URL"], config["BASE_TILES_ATTRIBUTION"], local=local_base_map())
+
+
+def base_map_file() -> Path | None:
+    """The configured base map archive (setting BASE_MAP) if it is a readable file, else None."""
+    setting = current_app.config.get("BASE_MAP")
+    path = Path(setting) if setting else None
+    return path if path is not None and path.is_file() and os.access(path, os.R_OK) else None
+
+
+def local_base_map() -> LocalBaseMap | None:
+    """The installed PMTiles archive as the maps draw it, None if there is none."""
+    path = base_map_file()
+    if path is None:
+        return None
+    stat = path.stat()
+    try:
+        info = _archive_info(path, stat.st_size, stat.st_mtime_ns)
+    except ValueError as error:  # a broken file: the maps go without a base map, the log says why
+        current_app.logger.warning("%s", error)
+        return None
+    return LocalBaseMap(url_for("basemap.archive"), current_app.config["BASE_MAP_STYLE"], info.attribution,
+                        info.max_zoom)
+
+
+def base_map_version() -> list:
+    """What the kept maps depend on in the base map: its file, size and time, and its style."""
+    path = base_map_file()
+    stat = path.stat() if path else None
+    return [str(path), stat and stat.st_size, stat and stat.st_mtime_ns, current_app.config["BASE_MAP_STYLE"]]
+
+
+@functools.lru_cache(maxsize=8)
+def _archive_info(path: Path, size: int, mtime_ns: int):
+    return archive_info(path)  # read once per version of the file (size and time are the key)
 
 
 def render_parts(m: folium.Map, layer_control: str | None = "open") -> dict[str, str]:

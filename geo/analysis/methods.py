@@ -37,11 +37,14 @@ from geo.analysis.hotspots import (
     gistar_together,
     kde_grid,
 )
+from geo.analysis.hotspots.gistar import DEFAULT_BAND_FACTOR
 from geo.analysis.hotspots.grid import grid_frame
+from geo.analysis.hotspots.neighbourhood import band_kernel, window_sum
 from geo.analysis.hotspots.significance import gi_bin
 from geo.analysis.points import Points
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection
+from geo.formats import number
 from geo.settings import CELL_SIZE_M, DBSCAN_EPS_M, DBSCAN_MIN_POINTS, LOCAL_TZ, SRID, local_today
 
 #: "Significant" in a cell row: FDR-adjusted p at most 5 %.
@@ -289,7 +292,8 @@ def emerging_cells(points: Points, grid: Grid, steps: Steps, band: float | None 
 
     Each point falls in its step; the points outside the steps (before the first, or in
     an incomplete step after the last) are left out. One row
-    per scope cell: ``i``, ``j``, ``count`` (all steps), ``z``, ``p``, ``p_fdr`` and
+    per scope cell: ``i``, ``j``, ``count`` (all steps), ``neighbourhood`` (all steps, the
+    cell and its neighbours in the scope: what its class is read from), ``z``, ``p``, ``p_fdr`` and
     ``gi_bin`` of the final step, ``emerging_category``, ``trend`` (Mann-Kendall: 1, 0,
     -1), ``significant``. With ``apart``, each category of the points has its own cube,
     the FDR of each step runs over all of them together, and there is one row per
@@ -333,10 +337,13 @@ def emerging_cells(points: Points, grid: Grid, steps: Steps, band: float | None 
                                 n_steps=len(starts)).counts for code, keep in ((c, _of(points, c)) for c in codes)}
     results = emerging_hotspots_together(cubes, grid, band=band, k=lag)
     names = np.array(CATEGORIES + ("outside the scope",))
+    kernel = band_kernel(DEFAULT_BAND_FACTOR * grid.size if band is None else band, grid.size)
     frames = []
     for code, result in results.items():
         z_final, q_final = result.z[-1], result.p_fdr[-1]
-        frame = grid_frame(grid, count=cubes[code].sum(axis=0), z=z_final, p=result.p[-1], p_fdr=q_final,
+        total = cubes[code].sum(axis=0)
+        around = window_sum(np.where(grid.mask, total, 0).astype(float), kernel).round().astype(np.int64)
+        frame = grid_frame(grid, count=total, neighbourhood=around, z=z_final, p=result.p[-1], p_fdr=q_final,
                            gi_bin=gi_bin(z_final, q_final), emerging_category=names[result.category])
         frame["trend"] = result.trend.trend
         frame["significant"] = frame.p_fdr <= SIGNIFICANCE
@@ -345,12 +352,14 @@ def emerging_cells(points: Points, grid: Grid, steps: Steps, band: float | None 
 
 
 def dbscan_clusters(bind: Engine | Connection, area, first: dt.date, last: dt.date, category: str | None = None,
-                    *, eps: float = DBSCAN_EPS_M, min_points: int = DBSCAN_MIN_POINTS) -> gpd.GeoDataFrame:
+                    *, eps: float = DBSCAN_EPS_M, min_points: int = DBSCAN_MIN_POINTS,
+                    apart: bool = False) -> gpd.GeoDataFrame:
     """DBSCAN clusters of the occurrences inside ``area`` between two local days (both included).
 
     ``ST_ClusterDBSCAN(geom, eps, minpoints)`` in Lambert-93, the occurrences in id order
-    (repeatable). One row per cluster, numbered from 1: ``cluster_id``, ``occurrences``,
-    and the convex hull of its occurrences as geometry (EPSG:2154).
+    (repeatable). One row per cluster, numbered from 1: ``cluster_id``, ``category_code``
+    (None unless ``apart``), ``occurrences``, and the convex hull of its occurrences as
+    geometry (EPSG:2154).
 
     Parameters
     ----------
@@ -363,17 +372,31 @@ def dbscan_clusters(bind: Engine | Connection, area, first: dt.date, last: dt.da
     eps, min_points : float, int
         Neighbourhood radius in metres and smallest cluster; default
         `geo.settings.DBSCAN_EPS_M` and `geo.settings.DBSCAN_MIN_POINTS`.
+    apart : bool
+        Cluster each category on its own: all categories together, a dense centre makes
+        one cluster of everything (one hull over half a sector) that says nothing.
     """
     with connection(bind) as conn:
         rows = conn.execute(named_query("occurrence_clusters"), {
             "area": shapely.to_wkb(area), "first": first, "last": last, "tz": LOCAL_TZ, "category": category,
-            "eps": eps, "minpoints": min_points}).all()
+            "eps": eps, "minpoints": min_points, "apart": apart}).all()
     return gpd.GeoDataFrame({"cluster_id": [int(r.cluster_id) for r in rows],
+                             "category_code": [r.category_code for r in rows],
                              "occurrences": [int(r.occurrences) for r in rows]},
                             geometry=[shapely.from_wkb(bytes(r.hull)) for r in rows], crs=SRID)
 
 
+def dbscan_description(eps: float = DBSCAN_EPS_M, min_points: int = DBSCAN_MIN_POINTS, apart: bool = False) -> str:
+    """The parameters of :func:`dbscan_clusters`, in French, as a page states them.
+
+    >>> dbscan_description(100.0, 10, apart=True)
+    'DBSCAN : rayon de 100 m, au moins 10 faits par agrégat, chaque catégorie à part'
+    """
+    return (f"DBSCAN : rayon de {number(eps)} m, au moins {number(min_points)} faits par agrégat"
+            + (", chaque catégorie à part" if apart else ""))
+
+
 __all__ = [
-    "EMERGING_WEEKS", "NO_PATTERN", "SIGNIFICANCE", "Cells", "cell_squares", "dbscan_clusters", "density_cells", "emerging_cells",
+    "EMERGING_WEEKS", "NO_PATTERN", "SIGNIFICANCE", "Cells", "cell_squares", "dbscan_clusters", "dbscan_description", "density_cells", "emerging_cells",
     "gistar_cells", "Steps", "complete_steps", "last_complete_weeks", "with_squares",
 ]

@@ -24,6 +24,7 @@ from geo.analysis.methods import (
     NO_PATTERN,
     Steps,
     dbscan_clusters,
+    dbscan_description,
     density_cells,
     emerging_cells,
     gistar_cells,
@@ -63,9 +64,10 @@ class TooManyPoints(HotspotInputError):
 @dataclasses.dataclass
 class Analysis:
     """The layers' data (GeoDataFrames in EPSG:2154, None when not computable), French notes, and the
-    complete weeks of the emerging analysis (``steps``, in French)."""
+    complete weeks of the emerging analysis (``steps``, in French), the DBSCAN parameters (``dbscan``, in French)."""
 
     steps: str = ""
+    dbscan: str = ""
     gistar: gpd.GeoDataFrame | None = None
     density: gpd.GeoDataFrame | None = None
     clusters: gpd.GeoDataFrame | None = None
@@ -87,7 +89,7 @@ def analyse(bind: Engine | Connection, sector: Sector, filters: ViewFilters) -> 
     points = fetch_points(bind, sector.scope(), min(filters.first, steps.first_day), filters.last, filters.category)
     period = points.between(filters.first, filters.last)
     grid = Grid.from_polygon(sector.geometry, size=CELL_SIZE_M)
-    analysis = Analysis(steps=steps.describe_fr())
+    analysis = Analysis(steps=steps.describe_fr(), dbscan=dbscan_description(apart=filters.category is None))
     jobs = {"gistar": lambda: with_squares(supported(gistar_cells(period, grid), len(period.x)).frame),
             "density": lambda: with_squares(density_cells(period, grid).frame[["i", "j", "density"]]),
             "clusters": lambda: _clusters(bind, sector, filters, len(period.x)),
@@ -113,10 +115,10 @@ def _emerging(points: Points, grid: Grid, steps: Steps, per_category: bool) -> g
         raise HotspotInputError("no occurrence falls in the study area during the period")
     frame = supported(emerging_cells(window, grid, steps, apart=per_category), len(window.x)).frame
     if not per_category:
-        return with_squares(frame[["i", "j", "emerging_category", "count"]])
+        return with_squares(frame[["i", "j", "emerging_category", "count", "neighbourhood"]])
     labels = {c.code: c.label for c in categories()}
     shown = frame[frame.emerging_category != NO_PATTERN]
-    return with_squares(shown[["i", "j", "emerging_category", "count"]].assign(
+    return with_squares(shown[["i", "j", "emerging_category", "count", "neighbourhood"]].assign(
         category=[labels.get(code, code) for code in shown.category]).reset_index(drop=True))
 
 
@@ -125,7 +127,13 @@ def _clusters(bind: Engine | Connection, sector: Sector, filters: ViewFilters, n
         raise TooManyPoints(f"{number(n_points)} faits sur la période : trop pour calculer les agrégats sur "
                             f"la page (au plus {number(DBSCAN_MAX_POINTS)}). Choisissez une catégorie ou une "
                             "période plus courte.")
-    return dbscan_clusters(bind, sector.geometry, filters.first, filters.last, filters.category)
+    apart = filters.category is None
+    clusters = dbscan_clusters(bind, sector.geometry, filters.first, filters.last, filters.category, apart=apart)
+    if apart:  # each category on its own: its label and colour go to the map's hull and tooltip
+        known = {c.code: c for c in categories()}
+        clusters["category"] = [known[c].label if c in known else c for c in clusters.category_code]
+        clusters["colour"] = [known[c].colour if c in known else "#542788" for c in clusters.category_code]
+    return clusters
 
 
 __all__ = ["DBSCAN_MAX_POINTS", "EMERGING_WEEKS", "Analysis", "TooManyPoints", "ViewFilters", "analyse"]

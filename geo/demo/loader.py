@@ -33,7 +33,8 @@ from geo.ingest.occurrences import CANONICAL, write_occurrences
 from geo.ingest.problems import write_problems
 from geo.ingest.sectors import load_sectors
 from geo.progress import progress
-from geo.settings import PROJECT_ROOT, local_today
+from geo.settings import DEMO_BASE_MAP, PROJECT_ROOT, local_today
+from geo.territory.basemap import territory_basemap
 
 ROOT = PROJECT_ROOT
 DEPARTEMENT = "90"
@@ -84,6 +85,7 @@ def load_demo(engine: Engine, say: Callable[[str], None] = lambda _: None,
         ("schema", lambda: _migrated(engine)),
         ("communes", lambda: load_communes(engine, DEPARTEMENT).lines()),
         ("sectors", lambda: load_sectors(engine, SECTORS_FILE, valid_from=SECTORS_VALID_FROM).lines()),
+        ("base map", lambda: territory_basemap(engine, DEMO_BASE_MAP, today).lines()),
         ("road accidents", lambda: load_accidents(engine, DEPARTEMENT).lines()),
         ("synthetic data", lambda: load_synthetic(engine, end=end, truth_file=CURRENT_TRUTH_FILE)),
         ("accounts", lambda: demo_accounts(engine)),

@@ -46,7 +46,7 @@ from geo.db.queries import named_query
 from geo.db.unit_of_work import connection, transaction
 from geo.errors import Forbidden, NotFound, PsqError
 from geo.formats import number as fr_number
-from geo.problems.categories import categories
+from geo.problems.categories import categories, resolve
 from geo.settings import CELL_SIZE_M, LOCAL_TZ, last_days, local_today
 
 DAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
@@ -317,22 +317,27 @@ def create_zone(engine: Engine, actor: Actor, csp_id: int, sector_code: str, dat
     """Check and store a new zone; return it as :func:`get_zone` does.
 
     ``data``: ``geometry`` (GeoJSON, lon/lat), ``reason``, ``valid_from``, ``valid_to``,
-    ``time_slots`` (text or list), ``problem_ids``.
+    ``time_slots`` (text or list), ``problem_ids``, ``category`` (the code of the one
+    category the zone follows, as a suggestion of hot cells gives it; absent: every
+    category). A zone that follows a category is linked to that category's problems
+    inside it, besides ``problem_ids``.
     """
     _sector_access(actor.scope, csp_id, sector_code)
     with transaction(engine) as conn:
         _check_sector_exists(conn, csp_id, sector_code)
         fields = check_fields(data.get("reason"), data.get("valid_from"), data.get("valid_to"), data.get("time_slots"))
+        category = check_category(data.get("category"))
         geom = parse_geometry(data.get("geometry"))
         check_geometry(conn, actor.scope, csp_id, geom)
         problems = _check_problems(conn, csp_id, sector_code, data.get("problem_ids"))
+        problems = sorted(set(problems) | set(_problems_inside(conn, csp_id, sector_code, category, geom)))
         zone_id = conn.execute(named_query("patrol_zone_insert"), {
             "csp": csp_id, "code": sector_code, "geom": shapely.to_wkb(geom), "author": actor.user_id,
-            **fields, "time_slots": json.dumps(fields["time_slots"])}).scalar_one()
+            **fields, "time_slots": json.dumps(fields["time_slots"]), "category": category}).scalar_one()
         _link_problems(conn, zone_id, problems)
         audit(conn, "patrol_zone.create", user_id=actor.user_id, target=f"patrol_zone:{zone_id}", ip=actor.ip,
               details={"sector": sector_code, "csp_id": csp_id, "area_m2": round(geom.area), **_audit_fields(fields),
-                       "problem_ids": problems})
+                       "category": category, "problem_ids": problems})
     return get_zone(engine, actor.scope, zone_id)
 
 
@@ -342,11 +347,13 @@ def update_zone(engine: Engine, actor: Actor, zone_id: int, data: dict) -> dict:
     merged = {**current, **{k: v for k, v in data.items() if k in _EDITABLE}}
     with transaction(engine) as conn:
         fields = check_fields(merged["reason"], merged["valid_from"], merged["valid_to"], merged["time_slots"])
+        category = check_category(merged["category"])
         geom = parse_geometry(merged["geometry"])
         check_geometry(conn, actor.scope, current["csp_id"], geom)
         problems = _check_problems(conn, current["csp_id"], current["sector_code"], merged["problem_ids"])
         conn.execute(named_query("patrol_zone_update"), {
-            "id": zone_id, "geom": shapely.to_wkb(geom), **fields, "time_slots": json.dumps(fields["time_slots"])})
+            "id": zone_id, "geom": shapely.to_wkb(geom), **fields, "time_slots": json.dumps(fields["time_slots"]),
+            "category": category})
         conn.execute(sa.text("DELETE FROM patrol_zone_problem WHERE zone_id = :id"), {"id": zone_id})
         _link_problems(conn, zone_id, problems)
         audit(conn, "patrol_zone.update", user_id=actor.user_id, target=f"patrol_zone:{zone_id}", ip=actor.ip,
@@ -366,12 +373,38 @@ def delete_zone(engine: Engine, actor: Actor, zone_id: int) -> dict:
     return {"id": zone_id, "deleted": True}
 
 
-_EDITABLE = ("geometry", "reason", "valid_from", "valid_to", "time_slots", "problem_ids")
+_EDITABLE = ("geometry", "reason", "valid_from", "valid_to", "time_slots", "problem_ids", "category")
 
 
 def _audit_fields(fields: dict) -> dict:
     return {"reason": fields["reason"], "valid_from": fields["valid_from"], "valid_to": fields["valid_to"],
             "time_slots": fields["time_slots"]}
+
+
+def check_category(code) -> str | None:
+    """The category a zone follows: a known code (or label, any case), or None for every category.
+
+    >>> check_category("Stupéfiants"), check_category(None), check_category("")
+    ('stupefiants', None, None)
+    >>> check_category("météo")
+    Traceback (most recent call last):
+    ...
+    geo.patrol.zones.ZoneError: Catégorie inconnue : « météo ».
+    """
+    if code in (None, ""):
+        return None
+    found = resolve(str(code)) if isinstance(code, str) else None
+    if found is None:
+        raise ZoneError(f"Catégorie inconnue : « {code} ».")
+    return found
+
+
+def _problems_inside(conn: Connection, csp_id: int, code: str, category: str | None, geom) -> list[int]:
+    """The sector's problems of ``category`` lying in ``geom`` (none without a category)."""
+    if category is None:
+        return []
+    return list(conn.execute(named_query("patrol_zone_problems_inside"), {
+        "csp": csp_id, "code": code, "category": category, "geom": shapely.to_wkb(geom)}).scalars())
 
 
 def _link_problems(conn: Connection, zone_id: int, problems: list[int]) -> None:
@@ -395,9 +428,14 @@ def _zone_dict(row) -> dict:
         "valid_from": row.valid_from.isoformat(), "valid_to": row.valid_to.isoformat() if row.valid_to else None,
         "time_slots": row.time_slots, "time_slots_text": format_time_slots(row.time_slots),
         "problem_ids": list(row.problem_ids or []), "author": row.author, "area_m2": round(geom.area),
+        "category": row.category_code, "category_label": _category_label(row.category_code),
         "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat(),
         "geometry": shapely.geometry.mapping(to_wgs84(geom)),
     }
+
+
+def _category_label(code: str | None) -> str | None:
+    return None if code is None else next((c.label for c in categories() if c.code == code), code)
 
 
 def to_wgs84(geom):
@@ -498,6 +536,8 @@ def sector_hot_cells(engine: Engine, csp_id: int, sector_code: str, period: Peri
 def zone_contents(engine: Engine, scope: UserScope, zone: dict, period: Period, hot: HotCells | None = None) -> dict:
     """Occurrences inside a zone and the user's sectors, by category over the period, and the hot cells it covers.
 
+    A zone that follows one category (``zone["category"]``) counts that category only.
+
     The query clips the zone to the user's current sectors itself: the part of a zone
     drawn over a border is never counted, whatever the caller checked. ``hot`` may be
     given when several zones of one sector are shown (computed once); it holds the
@@ -511,6 +551,8 @@ def zone_contents(engine: Engine, scope: UserScope, zone: dict, period: Period, 
     by_category = [{"code": r.category_code, "label": labels.get(r.category_code, r.category_code), "count": r.n}
                    for r in rows]
     hot = hot if hot is not None else sector_hot_cells(engine, zone["csp_id"], zone["sector_code"], period)
+    if zone.get("category"):  # a zone that follows one category: its hot cells only
+        hot = hot.only(hot.category == zone["category"])
     geom = shapely.transform(sgeom.shape(zone["geometry"]),
                              lambda xy: np.column_stack(_TO_L93.transform(xy[:, 0], xy[:, 1])))
     inside = shapely.intersects(hot.squares(), geom) if len(hot.i) else np.zeros(0, bool)
@@ -538,13 +580,13 @@ def suggest_zones(engine: Engine, csp_id: int, sector_code: str, period: Period,
     return [{"n": n, **s} for n, s in enumerate(found, start=1)]
 
 
-def _candidate(kind: str, label: str, geom, sector, weight: int) -> dict | None:
+def _candidate(kind: str, label: str, geom, sector, weight: int, category: str | None = None) -> dict | None:
     clipped = shapely.make_valid(geom.intersection(sector))
     clipped = shapely.MultiPolygon([g for g in getattr(clipped, "geoms", [clipped]) if g.geom_type == "Polygon"])
     if weight < MIN_SUGGESTION_OCCURRENCES or not (MIN_AREA_M2 <= clipped.area <= MAX_AREA_M2):
         return None
     simple = clipped.simplify(2.0)
-    return {"kind": kind, "label": label, "occurrences": weight, "area_m2": round(simple.area),
+    return {"kind": kind, "label": label, "occurrences": weight, "area_m2": round(simple.area), "category": category,
             "geometry": shapely.geometry.mapping(to_wgs84(simple.buffer(0)))}
 
 
@@ -558,7 +600,7 @@ def _hot_suggestions(hot: HotCells, sector) -> list[dict]:
             inside = shapely.intersects(cells.squares(), part)
             label = (f"{labels.get(category, category)} : {int(inside.sum())} carreau(x) chaud(s) "
                      f"Gi* (200 m, FDR 5 %)")
-            out.append(_candidate("gistar", label, part, sector, int(cells.count[inside].sum())))
+            out.append(_candidate("gistar", label, part, sector, int(cells.count[inside].sum()), category))
     return [c for c in out if c]
 
 

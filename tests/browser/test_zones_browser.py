@@ -19,7 +19,8 @@ from geo.demo.loader import load_synthetic
 from geo.ingest.communes import load_communes
 from geo.ingest.sectors import load_sectors
 from layers.hotspot_layers import EMERGING_STYLE
-from tests.fixtures.browser import INSIDE, PageWatch, draw_polygon, pan_to, screen_points
+from layers.style import ZONE_COLOUR
+from tests.fixtures.browser import INSIDE, PageWatch, base_map_canvases, draw_polygon, pan_to, screen_points
 from tests.support import ARTIFACTS, BOUNDARIES, ROOT
 
 CHIEF = ("chef.centre@demo.psq.fr", "demo-psq-belfort")
@@ -129,6 +130,20 @@ def test_chief_sees_recurring_hotspots_and_draws_on_his_sector_map(engine, live_
     watch.page.wait_for_selector(f"path.psq-zone-{zone_id}")
     assert "Alcoolisation devant la supérette" in watch.page.inner_text(f"#zone-{zone_id}")
     screenshot(watch.page, "sector-zone-drawn.png")
+    # At zoom 14 over the base map: the zone's thick outline in its own colour, its number on it.
+    watch.page.evaluate("""([lat, lon]) => {
+        const config = JSON.parse(document.getElementById('zones-config').textContent);
+        window[config.map].setView([lat, lon], 14, {animate: false});
+    }""", list(INSIDE))
+    watch.page.wait_for_load_state("networkidle")
+    label = watch.page.wait_for_selector(".leaflet-tooltip.psq-map-label")
+    assert label.inner_text() == f"n° {zone_id}" and label.is_visible()
+    outline = watch.page.eval_on_selector(f"path.psq-zone-{zone_id}",
+                                          "p => [p.getAttribute('stroke'), p.getAttribute('stroke-width')]")
+    assert outline == [ZONE_COLOUR, "5"]
+    assert base_map_canvases(watch.page)["painted"] > 0
+    screenshot(watch.page, "sector-zone-z14.png")
+    assert "faits dans le voisinage en 104 semaines" in watch.page.content()
     assert watch.errors == []
     assert watch.off_site() == []
 

@@ -14,6 +14,7 @@ import pytest
 from folium.elements import JSCSSMixin
 from folium.plugins import Draw, FastMarkerCluster, HeatMap, MarkerCluster
 
+from layers.base_map import LocalBaseMap, PMTilesBaseMap
 from layers.offline import VENDOR_DIR, VENDORED_ASSETS, UnvendoredAssetError, local_asset_paths, localize
 from layers.zone_layers import FrenchDraw
 from tests.support import ROOT
@@ -22,7 +23,7 @@ PREFIX = "/static/vendor/"
 
 # Classes whose assets the app uses; their defaults must all be vendored.
 # The classes the app renders: folium's, and Leaflet.draw in French (layers.zone_layers).
-FOLIUM_CLASSES = (folium.Map, Draw, FrenchDraw, MarkerCluster, FastMarkerCluster, HeatMap)
+FOLIUM_CLASSES = (folium.Map, Draw, FrenchDraw, MarkerCluster, FastMarkerCluster, HeatMap, PMTilesBaseMap)
 
 LINK_RE = re.compile(r"""\b(?:src|href)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
 CSS_URL_RE = re.compile(r"""url\(\s*(["']?)(.*?)\1\s*\)""")
@@ -69,6 +70,7 @@ def build_map() -> folium.Map:
     FastMarkerCluster([[48.86, 2.34], [48.861, 2.341]], name="rapide").add_to(m)
     HeatMap([[48.85, 2.35, 1.0], [48.852, 2.352, 0.5]], name="chaleur").add_to(m)
     FrenchDraw(export=True).add_to(m)
+    PMTilesBaseMap(LocalBaseMap("/fond-de-carte.pmtiles")).add_to(m)
     folium.Marker([48.857, 2.36], icon=folium.Icon(color="red", icon="info-sign")).add_to(m)
     folium.Marker(
         [48.845, 2.36], icon=folium.Icon(color="green", icon="car", prefix="fa", angle=45)

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from geo.accounts.users import create_user
 from tests.fixtures.routes import routes
 
-#: Routes open to anyone logged in (each filters what it shows by the user's scope).
-OPEN_TO_ALL = {"pages.index", "pages.csp_map"}
+#: Routes open to anyone logged in (each filters what it shows by the user's scope; the base map holds what
+#: the territory map shows).
+OPEN_TO_ALL = {"pages.index", "pages.csp_map", "basemap.archive"}
 PASSWORD = "mot de passe de test"
 
 

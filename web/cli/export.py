@@ -36,6 +36,22 @@ def export_sectors_command(fmt, output, as_of, csp):
         click.echo(f"{count} sectors written to {output}.", err=True)
 
 
+@export.command("basemap")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The PMTiles archive to write (replaced whole, never half-written).")
+@click.option("--as-of", type=Day(), help="Draw the sectors valid on this day (default today).")
+@click.option("--max-zoom", type=click.IntRange(10, 16), default=14, show_default=True,
+              help="Deepest zoom stored; the maps over-zoom beyond it.")
+@user_errors
+def export_basemap_command(output, as_of, max_zoom):
+    """Build the local base map (communes, sectors and their names) as a PMTiles archive; name it with
+    PSQ_BASE_MAP."""
+    from geo.territory.basemap import territory_basemap
+
+    for line in territory_basemap(engine(), output, as_of, max_zoom=max_zoom).lines():
+        click.echo(line, err=True)
+
+
 @export.command("hotspots")
 @click.argument("run", type=int)
 @click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "csv"]), default="geojson", show_default=True)

@@ -32,18 +32,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request
 from markupsafe import Markup, escape
 
 from geo.analysis import commune_figures as stats
 from geo.analysis import disclosure
-from layers.base_map import base_map
 from layers.choropleth import COUNT_BREAKS, cell_layer, legend
 from layers.territory import commune_layer
 from web.access import permission_required, require_commune
 from web.db import get_db
 from web.kept import kept_view
-from web.map_parts import render_parts, with_request_nonce
+from web.map_parts import page_map, render_parts, with_request_nonce
 
 bp = Blueprint("mayor", __name__)
 
@@ -117,8 +116,7 @@ def commune_content(insee: str, outline, first: dt.date, last: dt.date) -> dict:
         engine = get_db()
         figures = stats.period_figures(engine, insee, first, last)
         cells = figures.cells
-        m = base_map(tuple(outline.to_crs(4326).total_bounds), current_app.config["BASE_TILES_URL"],
-                     current_app.config["BASE_TILES_ATTRIBUTION"])
+        m = page_map(tuple(outline.to_crs(4326).total_bounds))
         commune_layer(outline, name="Limites de la commune").add_to(m)
         cell_layer(stats.cells_geojson(cells)).add_to(m)
         map_parts = render_parts(m)

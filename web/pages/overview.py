@@ -8,17 +8,16 @@ for a mayor, so its period is given to the day (``?du=AAAA-MM-JJ&au=AAAA-MM-JJ``
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 
 from geo.analysis import commune_figures as stats
 from geo.territory.lookup import communes_around, list_csps
-from layers.base_map import base_map
 from layers.choropleth import TREND_STYLE, legend, quantile_breaks, rate_layer, trend_layer
 from layers.legend import Legend
 from layers.territory import commune_layer
 from web.access import current_scope, permission_required, require_csp
 from web.db import get_db
-from web.map_parts import render_map
+from web.map_parts import page_map, render_map
 
 bp = Blueprint("overview", __name__)
 
@@ -41,8 +40,7 @@ def _chosen_csp(csps: list[dict]) -> str:
 
 def _rate_map(shapes):
     engine = get_db()
-    m = base_map(tuple(shapes.to_crs(4326).total_bounds), current_app.config["BASE_TILES_URL"],
-                 current_app.config["BASE_TILES_ATTRIBUTION"])
+    m = page_map(tuple(shapes.to_crs(4326).total_bounds))
     communes = communes_around(engine, shapes)
     if len(communes):
         commune_layer(communes).add_to(m)

@@ -18,12 +18,12 @@ import datetime as dt
 
 import folium
 import geopandas as gpd
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from geo.analysis import sector_view
 from geo.analysis.scopes import Sector, sector_on_day
-from geo.analysis.sector_view import Analysis, ViewFilters
+from geo.analysis.sector_view import EMERGING_WEEKS, Analysis, ViewFilters
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection
 from geo.patrol import zones as pz
@@ -31,7 +31,6 @@ from geo.problems.categories import categories, resolve
 from geo.problems.status import LABELS as STATUS_LABELS
 from geo.settings import LOCAL_TZ, last_days
 from geo.territory.lookup import communes_around
-from layers.base_map import base_map
 from layers.hotspot_layers import (
     EMERGING_STYLE,
     GI_BIN_STYLE,
@@ -42,12 +41,13 @@ from layers.hotspot_layers import (
 )
 from layers.legend import Legend
 from layers.problem_layers import GridCounts, OccurrenceTiles, category_style, grid_legend_entries, problem_layer
+from layers.style import DENSITY_SYMBOL, ZONE_SYMBOL, Symbol, emerging_symbol
 from layers.territory import commune_layer, sector_layer
 from layers.zone_layers import draw_control, zone_group
 from web.access import allowed, current_scope, permission_required, require_sector
 from web.db import get_db
 from web.kept import kept_view
-from web.map_parts import render_parts, with_request_nonce
+from web.map_parts import page_map, render_parts, with_request_nonce
 from web.pages.zones import editor_config
 
 bp = Blueprint("sector_pages", __name__)
@@ -112,7 +112,7 @@ def recurring_summary(cells: gpd.GeoDataFrame | None) -> list[dict]:
     """The side panel's list of recurring issues: per category (if analysed apart) and trend, the cells.
 
     Hot trends first, in the order of the legend; each entry: ``category`` (or None),
-    ``trend`` (French label), ``colour``, ``cells``.
+    ``trend`` (French label), ``swatch`` (the CSS of its symbol), ``cells``.
     """
     if cells is None:
         return []
@@ -122,9 +122,9 @@ def recurring_summary(cells: gpd.GeoDataFrame | None) -> list[dict]:
     order = list(EMERGING_STYLE)
     rows = []
     for (category, trend), n in shown.groupby(["category", "emerging_category"]).size().items():
-        colour, label = EMERGING_STYLE[trend]
-        rows.append({"category": category or None, "trend": label, "colour": colour, "cells": int(n),
-                     "rank": order.index(trend)})
+        symbol = emerging_symbol(trend)
+        rows.append({"category": category or None, "trend": symbol.label, "swatch": symbol.swatch_css(),
+                     "cells": int(n), "rank": order.index(trend)})
     return sorted(rows, key=lambda r: (r["rank"], r["category"] or ""))
 
 
@@ -149,7 +149,6 @@ def _category_counts(sector: Sector, filters: Filters) -> list[dict]:
 
 def _add_problems(m: folium.Map, problems: list[dict]) -> None:
     # Their own pane above the overlays: cells loaded later must not cover them (popups).
-    folium.map.CustomPane("psqProblems", z_index=450).add_to(m)
     layer = problem_layer(problems, pane="psqProblems").add_to(m)
     styles = category_style()
     present = dict.fromkeys(p["category_code"] for p in problems)
@@ -181,17 +180,26 @@ def _add_statistics(m: folium.Map, analysis: Analysis) -> None:
         Legend(layer, "Points chauds (Gi*)", [GI_BIN_STYLE[b] for b in (3, 2, -2, -3)],
                note="Test exact, taux de fausses découvertes de 5 %.").add_to(m)
     if analysis.density is not None:
-        density_layer(analysis.density).add_to(m)
+        layer = density_layer(analysis.density).add_to(m)
+        Legend(layer, "Densité des faits (noyau quartique)", [DENSITY_SYMBOL]).add_to(m)
     if analysis.clusters is not None:
         layer = cluster_layer(analysis.clusters).add_to(m)
-        Legend(layer, "Agrégats (DBSCAN)", [("#998ec3", "enveloppe d'un agrégat de faits")]).add_to(m)
+        Legend(layer, "Agrégats (DBSCAN)", _cluster_symbols(analysis.clusters), note=analysis.dbscan).add_to(m)
     if analysis.emerging is not None:
         # Above the cell counts, which are fetched (and so drawn) after the page's layers.
-        folium.map.CustomPane("psqTrends", z_index=420).add_to(m)
-        layer = emerging_layer(analysis.emerging, pane="psqTrends").add_to(m)
+        layer = emerging_layer(analysis.emerging, EMERGING_WEEKS, pane="psqTrends").add_to(m)
         shown = dict.fromkeys(c for c in analysis.emerging.emerging_category if c in EMERGING_STYLE)
-        Legend(layer, "Problèmes récurrents", [EMERGING_STYLE[c] for c in shown] or
-               [("#ffffff", "aucun problème récurrent significatif")]).add_to(m)
+        Legend(layer, "Problèmes récurrents", [emerging_symbol(c) for c in shown] or
+               [("#ffffff", "aucun problème récurrent significatif")],
+               note=f"Classe lue dans le voisinage de chaque carreau, sur {EMERGING_WEEKS} semaines.").add_to(m)
+
+
+def _cluster_symbols(clusters: gpd.GeoDataFrame) -> list[Symbol]:
+    if "category" not in clusters:
+        return [Symbol("#542788", "enveloppe d'un agrégat de faits", "outline", "4 3")]
+    return [Symbol(colour, label, "outline", "4 3")
+            for label, colour in dict(zip(clusters.category, clusters.colour)).items()] or [
+        Symbol("#ffffff", "aucun agrégat")]
 
 
 def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters: Filters,
@@ -204,14 +212,14 @@ def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters
     """
     engine = get_db()
     frame = sector.frame()
-    config = current_app.config
-    m = base_map(tuple(frame.to_crs(4326).total_bounds), config["BASE_TILES_URL"], config["BASE_TILES_ATTRIBUTION"])
+    m = page_map(tuple(frame.to_crs(4326).total_bounds))
     commune_layer(communes_around(engine, frame, margin_m=1500)).add_to(m)
     sector_layer(frame, name="Limite du secteur").add_to(m)
     _add_statistics(m, analysis)
     _add_grid(m, sector, filters)
     _add_occurrence_tiles(m, sector, filters)
     group = zone_group(zones).add_to(m)
+    Legend(group, "Zones de patrouille", [ZONE_SYMBOL], position="bottomleft").add_to(m)
     editor = None
     if editable:
         draw_control(group).add_to(m)
@@ -229,7 +237,7 @@ def view_content(sector: Sector, filters: Filters, problems: list[dict], zones: 
     The key holds what the content depends on besides the data: the filters, whether the
     user may edit zones and (added by :func:`web.kept.kept_view`) his scope. Content:
     ``map_parts`` (without the nonce), ``editor``, ``notes``, ``recurring``, ``steps`` (the
-    complete weeks of the emerging analysis, in French).
+    complete weeks of the emerging analysis, in French), ``dbscan`` (its parameters, in French).
     """
     params = {"sector": sector.id, "filters": filters.query(), "editable": editable}
 
@@ -237,7 +245,7 @@ def view_content(sector: Sector, filters: Filters, problems: list[dict], zones: 
         analysis = sector_view.analyse(get_db(), sector, filters)  # Gi*, density, clusters, emerging
         map_parts, editor = sector_map(sector, problems, analysis, filters, zones, editable)
         return {"map_parts": map_parts, "editor": editor, "notes": analysis.notes,
-                "recurring": recurring_summary(analysis.emerging), "steps": analysis.steps}
+                "recurring": recurring_summary(analysis.emerging), "steps": analysis.steps, "dbscan": analysis.dbscan}
 
     return kept_view("sector_map", params, compute, sector_id=sector.id)
 
@@ -260,5 +268,5 @@ def sector_page(csp: str, code: str):
         total=sum(c["count"] for c in counts), notes=view["notes"], status_labels=STATUS_LABELS,
         styles=category_style(), categories=categories(), my_sectors=current_scope().sectors,
         zones=zones, editor=view["editor"], map_parts=with_request_nonce(view["map_parts"]),
-        recurring=view["recurring"], steps=view["steps"],
+        recurring=view["recurring"], steps=view["steps"], dbscan=view.get("dbscan", ""),
         zone_problems=pz.sector_problems(engine, sector.csp_id, sector.code) if editable else [])

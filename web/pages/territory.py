@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from geo.settings import local_today
 from geo.territory.lookup import communes_around, list_csps, sector_summaries, sectors_as_of
-from layers.base_map import base_map
 from layers.territory import commune_layer, sector_layer
 from web.access import current_scope, permission_required, require_csp
 from web.db import get_db
-from web.map_parts import render_map
+from web.map_parts import page_map, render_map
 
 bp = Blueprint("pages", __name__)
 
@@ -53,8 +52,7 @@ def csp_map(name: str):
     if sectors.empty:
         return render_template("csp.html", csp=name, csps=csps, day=day, summaries=[], map_parts=None)
     communes = communes_around(engine, sectors)
-    m = base_map(tuple(sectors.to_crs(4326).total_bounds),
-                 current_app.config["BASE_TILES_URL"], current_app.config["BASE_TILES_ATTRIBUTION"])
+    m = page_map(tuple(sectors.to_crs(4326).total_bounds))
     commune_layer(communes).add_to(m)
     sector_layer(sectors).add_to(m)
     map_parts = render_map(m)

@@ -16,19 +16,20 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from flask_login import current_user
 from shapely import geometry as sgeom
 
 from geo.db.unit_of_work import connection
 from geo.patrol import zones as pz
 from geo.territory.lookup import communes_around, sectors_as_of
-from layers.base_map import base_map
+from layers.legend import Legend
+from layers.style import ZONE_SYMBOL, suggestion_symbol
 from layers.territory import commune_layer, sector_layer
 from layers.zone_layers import draw_control, suggestion_group, zone_group, zone_outline
 from web.access import current_scope, permission_required, require_sector
 from web.db import get_db
-from web.map_parts import render_map
+from web.map_parts import page_map, render_map
 
 bp = Blueprint("zones", __name__)
 
@@ -70,12 +71,15 @@ def _zones_map(csp: str, csp_id: int, code: str, zones: list[dict], suggestions:
     sectors = sectors_as_of(get_db(), None, csp=csp)
     mine = sectors[sectors.code == code]
     visible = sectors[[scope.can_see_sector(csp_id, c) for c in sectors.code]]
-    m = base_map(tuple(mine.to_crs(4326).total_bounds),
-                 current_app.config["BASE_TILES_URL"], current_app.config["BASE_TILES_ATTRIBUTION"])
+    m = page_map(tuple(mine.to_crs(4326).total_bounds))
     commune_layer(communes_around(get_db(), mine)).add_to(m)
     sector_layer(visible, name="Vos secteurs").add_to(m)
-    suggestion_group(suggestions).add_to(m)
+    offered = suggestion_group(suggestions).add_to(m)
+    if suggestions:
+        Legend(offered, "Zones suggérées", [suggestion_symbol(s["n"], f"Suggestion {s['n']}") for s in suggestions],
+               note="Numérotées comme la liste.").add_to(m)
     editable = zone_group(zones).add_to(m)
+    Legend(editable, "Zones de patrouille", [ZONE_SYMBOL], position="bottomleft").add_to(m)
     draw_control(editable).add_to(m)
     return m, editable
 
@@ -97,7 +101,8 @@ def zones_page(csp: str, code: str):
     m, editable = _zones_map(csp, csp_id, code, zones, suggestions)
     return render_template(
         "zones.html", csp=csp, csp_id=csp_id, code=code, zones=zones, contents=contents, period=period,
-        suggestions=suggestions, zone_problems=pz.sector_problems(engine, csp_id, code),
+        suggestions=suggestions, swatches={s["n"]: suggestion_symbol(s["n"]).swatch_css() for s in suggestions},
+        zone_problems=pz.sector_problems(engine, csp_id, code),
         map_parts=render_map(m, "collapsed"), config=editor_config(m, editable, csp_id, code, suggestions))
 
 
@@ -107,7 +112,8 @@ def editor_config(m: folium.Map, editable: folium.FeatureGroup, csp_id: int, cod
     return {"map": m.get_name(), "group": editable.get_name(), "csp_id": csp_id, "sector_code": code,
             "create_url": url_for("zones.api_create"), "zone_url": url_for("zones.api_update", zone_id=0),
             "delete_url": url_for("zones.api_delete", zone_id=0),
-            "suggestions": [{"n": s["n"], "label": s["label"], "geometry": s["geometry"]} for s in suggestions]}
+            "suggestions": [{"n": s["n"], "label": s["label"], "category": s.get("category"), "geometry": s["geometry"]}
+                            for s in suggestions]}
 
 
 @bp.route("/api/zones", methods=["POST"])
@@ -161,12 +167,11 @@ def briefing(zone_id: int):
 
 
 def _briefing_map(zone: dict) -> folium.Map:
-    """The zone over the commune limits (the background of maps without tiles)."""
+    """The zone in its surroundings: about 500 m around it, over the base map and the commune limits."""
     shape = gpd.GeoDataFrame(geometry=[sgeom.shape(zone["geometry"])], crs=4326)
     lon0, lat0, lon1, lat1 = shape.total_bounds
-    pad = 0.003
-    m = base_map((lon0 - pad, lat0 - pad, lon1 + pad, lat1 + pad),
-                 current_app.config["BASE_TILES_URL"], current_app.config["BASE_TILES_ATTRIBUTION"])
+    pad = 0.006  # about 500 m around the zone: the streets and the commune names of its surroundings
+    m = page_map((lon0 - pad, lat0 - pad, lon1 + pad, lat1 + pad))
     commune_layer(communes_around(get_db(), shape, margin_m=2000)).add_to(m)
     zone_outline(zone).add_to(m)
     return m

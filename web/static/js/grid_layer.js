@@ -1,9 +1,10 @@
 /* Occurrence counts in 200 m cells, loaded for the current view only.
  *
- * PSQ.gridLayer(map, group, url, classes) fills the Leaflet layer `group` with the
- * GeoJSON cells of `url` + "&bbox=lon0,lat0,lon1,lat1" each time the view changes,
+ * PSQ.gridLayer(map, group, url, classes, cellStyle) fills the Leaflet layer `group` with
+ * the GeoJSON cells of `url` + "&bbox=lon0,lat0,lon1,lat1" each time the view changes,
  * while the layer is shown. `classes` is [[lowest count, colour], ...] in increasing
- * order (layers/problem_layers.py GRID_CLASSES). Raw points never reach the page.
+ * order and `cellStyle` the Leaflet options of a cell (layers/style.py COUNT_CLASSES and
+ * COUNT_CELL). Raw points never reach the page.
  */
 (function () {
   "use strict";
@@ -21,17 +22,18 @@
     return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
   }
 
-  function cellLayer(data, classes) {
+  var COUNT = new Intl.NumberFormat("fr-FR");
+
+  function cellLayer(data, classes, cellStyle) {
     return L.geoJSON(data, {
       style: function (feature) {
-        var colour = colourOf(feature.properties.count, classes);
-        return {className: "psq-cell", color: "#7f2704", weight: 0.5, opacity: 0.6, fillColor: colour, fillOpacity: 0.7};
+        return L.extend({className: "psq-cell"}, cellStyle, {fillColor: colourOf(feature.properties.count, classes)});
       },
       onEachFeature: function (feature, layer) {
         var n = feature.properties.count;
         // A node with textContent: a string given to bindTooltip is set as innerHTML.
         var text = document.createElement("span");
-        text.textContent = n + (n > 1 ? " faits" : " fait") + " dans ce carreau de 200 m";
+        text.textContent = COUNT.format(n) + (n > 1 ? " faits" : " fait") + " dans ce carreau de 200 m";
         layer.bindTooltip(text, {sticky: true});
       }
     });
@@ -39,7 +41,7 @@
 
   window.PSQ = window.PSQ || {};
 
-  PSQ.gridLayer = function (map, group, url, classes) {
+  PSQ.gridLayer = function (map, group, url, classes, cellStyle) {
     var latest = 0;  // answers to older views are dropped: the last view wins
     var loadedBbox = null;  // a view already asked for is not asked again
 
@@ -59,7 +61,7 @@
         .then(function (data) {
           if (ticket !== latest) { return; }
           group.clearLayers();
-          cellLayer(data, classes).addTo(group);
+          cellLayer(data, classes, cellStyle).addTo(group);
           map.getContainer().dataset.gridCells = String(data.features.length);
         })
         .catch(function (error) {

@@ -87,6 +87,8 @@
         if (layer.getElement && layer.getElement()) {
           layer.getElement().classList.add("psq-zone", "psq-zone-" + zone.id);
         }
+        // Its number on the map, as the saved zones have it (layers/zone_layers.py number_label).
+        layer.bindTooltip("n° " + zone.id, {permanent: true, direction: "top", offset: [0, -12], className: "psq-map-label"});
       }
       listEntry(zone);
       show("Zone n° " + zone.id + " enregistrée (" + zone.area_m2.toLocaleString("fr-FR") + " m²).", true);
@@ -164,6 +166,7 @@
       var body = formFields();
       body.reason = body.reason.trim() || suggestion.label;
       body.geometry = suggestion.geometry;
+      if (suggestion.category) { body.category = suggestion.category; }  // the zone follows its category
       create(body, null).then(function () { window.location.reload(); })
         .catch(function (error) { show(error.message, false); });
     }
