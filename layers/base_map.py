@@ -79,6 +79,15 @@ class PMTilesBaseMap(JSCSSMixin, MacroElement):
         // would linger under the final ones, scaled up.
         setTimeout(function () {
           var map = {{ this._parent.get_name() }}, options = {{ this.options|tojson }};
+          // Leaving the page cancels the archive's pending range requests, and protomaps-leaflet reports
+          // each cancelled read as an error ("Failed to fetch"): not an error once the page is going away.
+          if (!window.psqQuietWhenLeaving) {
+            window.psqQuietWhenLeaving = true;
+            var leaving = false, report = console.error;
+            window.addEventListener("beforeunload", function () { leaving = true; });
+            window.addEventListener("pagehide", function () { leaving = true; });
+            console.error = function () { if (!leaving) { report.apply(console, arguments); } };
+          }
           var common = {url: options.url, attribution: options.attribution, maxDataZoom: options.maxDataZoom};
           if (options.style !== "psq") {  // a Protomaps basemap (OpenStreetMap): its own flavour, French names
             protomapsL.leafletLayer(Object.assign({flavor: options.style, lang: "fr"}, common)).addTo(map);

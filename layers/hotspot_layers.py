@@ -72,14 +72,16 @@ def emerging_layer(cells: gpd.GeoDataFrame, weeks: int, name: str = "Problèmes 
     (the cell counts).
     """
     shown = _lonlat(cells[cells["emerging_category"].isin(EMERGING)].copy())
-    categories = shown["category"] if "category" in shown else [None] * len(shown)
+    if "category" not in shown:
+        shown["category"] = None
     shown["texte"] = [html_text(neighbourhood_text(EMERGING[c][1], int(around), int(n), weeks, category))
                       for c, around, n, category in zip(shown.emerging_category, shown.neighbourhood,
-                                                         shown["count"], categories)]
+                                                         shown["count"], shown.category)]
+    shown["category"] = shown.category.map(lambda c: None if c is None else html_text(c))
     group = folium.FeatureGroup(name=name)
     if len(shown):
         folium.GeoJson(
-            shown[["texte", "emerging_category", "geometry"]].to_json(drop_id=True),
+            shown[["texte", "category", "emerging_category", "geometry"]].to_json(drop_id=True),
             style_function=lambda f: emerging_path(f["properties"]["emerging_category"]),
             tooltip=folium.GeoJsonTooltip(["texte"], labels=False),
             **({"pane": pane} if pane else {}),

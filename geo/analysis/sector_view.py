@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 
 import geopandas as gpd
+import pandas as pd
 from sqlalchemy.engine import Connection, Engine
 
 from geo.analysis.hotspots import Grid, HotspotInputError
@@ -103,23 +104,33 @@ def analyse(bind: Engine | Connection, sector: Sector, filters: ViewFilters) -> 
 
 
 def _emerging(points: Points, grid: Grid, steps: Steps, per_category: bool) -> gpd.GeoDataFrame:
-    """The emerging class of each cell over the complete weeks ``steps``.
+    """The recurring cells of the view (:func:`recurring_cells`), their category labelled, as squares."""
+    frame = recurring_cells(points, grid, steps, per_category)
+    if not per_category:
+        return with_squares(frame)
+    labels = {c.code: c.label for c in categories()}
+    return with_squares(frame.assign(category=[labels.get(code, code) for code in frame.category]))
+
+
+def recurring_cells(points: Points, grid: Grid, steps: Steps, per_category: bool) -> pd.DataFrame:
+    """The emerging class of each cell over the complete weeks ``steps``, as the sector page shows it.
 
     With ``per_category`` (the view of all categories) each category gets its own cube,
     the false discovery rate of each week is controlled over all of them together, and
-    only the cells with a trend are kept, labelled with their category: summed together,
-    the categories drown each other's recurring places in the background.
+    only the cells with a trend are kept, with their category's code (column
+    ``category``): summed together, the categories drown each other's recurring places
+    in the background. Columns ``i``, ``j``, ``emerging_category``, ``count``,
+    ``neighbourhood`` (and ``category``). The demo checks its planted places with this
+    very function (geo.demo.check).
     """
     window = points.between(steps.first_day, steps.last_day)
     if len(window.x) == 0:
         raise HotspotInputError("no occurrence falls in the study area during the period")
     frame = supported(emerging_cells(window, grid, steps, apart=per_category), len(window.x)).frame
+    columns = ["i", "j", "emerging_category", "count", "neighbourhood"]
     if not per_category:
-        return with_squares(frame[["i", "j", "emerging_category", "count", "neighbourhood"]])
-    labels = {c.code: c.label for c in categories()}
-    shown = frame[frame.emerging_category != NO_PATTERN]
-    return with_squares(shown[["i", "j", "emerging_category", "count", "neighbourhood"]].assign(
-        category=[labels.get(code, code) for code in shown.category]).reset_index(drop=True))
+        return frame[columns]
+    return frame.loc[frame.emerging_category != NO_PATTERN, [*columns, "category"]].reset_index(drop=True)
 
 
 def _clusters(bind: Engine | Connection, sector: Sector, filters: ViewFilters, n_points: int) -> gpd.GeoDataFrame:
@@ -136,4 +147,5 @@ def _clusters(bind: Engine | Connection, sector: Sector, filters: ViewFilters, n
     return clusters
 
 
-__all__ = ["DBSCAN_MAX_POINTS", "EMERGING_WEEKS", "Analysis", "TooManyPoints", "ViewFilters", "analyse"]
+__all__ = ["DBSCAN_MAX_POINTS", "EMERGING_WEEKS", "Analysis", "TooManyPoints", "ViewFilters", "analyse",
+           "recurring_cells"]

@@ -417,6 +417,9 @@ class PatrolZone(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     deleted_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), comment="Withdrawn (soft delete): kept for history.")
+    category_code: Mapped[str | None] = mapped_column(
+        ForeignKey("category.code"),
+        comment="The one category the zone follows (its contents count it only); NULL: every category.")
 
 
 class PatrolZoneProblem(Base):

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from pyproj import Transformer
 
-from geo.demo.loader import demo_end, load_synthetic
+from geo.demo.loader import demo_end, demo_seed, load_synthetic
 from geo.problems.categories import categories
 from geo.settings import CELL_SIZE_M
 from tests.fixtures.browser import PageWatch
@@ -52,7 +52,7 @@ def planted(truth: dict) -> list[tuple[str, str, dict, str]]:
 def test_every_sectors_default_view_shows_its_planted_places_in_their_class(
         engine, territory, admin_account, live_server, browser, tmp_path):
     truth_file = tmp_path / "planted.json"
-    load_synthetic(engine, end=demo_end(BUILT_ON), truth_file=truth_file)
+    load_synthetic(engine, truth_file=truth_file, demo=demo_seed(demo_end(BUILT_ON))[1])  # as psq demo does
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
     assert truth["weeks"]["end"] == "2026-11-29"
     labels = {c.code: c.label for c in categories()}

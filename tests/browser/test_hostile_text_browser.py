@@ -245,18 +245,19 @@ def test_hostile_text_stays_text_on_every_page(engine, hostile, live_server, bro
     if who is ADMIN:  # an admin's map shows every sector of the CSP
         assert shown_in(texts, SECTOR_CODE)
 
-    # 3. The sector page: the zone's tooltip under the mouse, the problem's popup on a click.
+    # 3. The sector page: the zone's popup and the problem's popup, each on a click.
     watch.open(f"{live_server}{SECTOR}?{PERIOD}")
     assert SECTOR_NAME in watch.text("h1")
     assert TITLE in watch.text("ul.problems") and PARTNER in watch.text("ul.problems")
     assert REASON in watch.text(f"#zone-{zone_id}")
     for layer in ("Faits (carreaux de 200 m)", "Problèmes récurrents"):
         hide_layer(watch, layer)  # they lie above the zone
-    watch.page.mouse.move(*mouse_point(watch.page, INSIDE[0], INSIDE[1]))
-    tooltip = watch.page.wait_for_selector(".leaflet-tooltip:has-text('Motif modifié')")
-    assert REASON in tooltip.text_content()
-    assert "</script><script>alert(2)</script>" in tooltip.text_content()
-    watch.page.screenshot(path=str(ARTIFACTS / f"hostile-{role}-zone-tooltip.png"))
+    watch.page.mouse.click(*mouse_point(watch.page, INSIDE[0], INSIDE[1]))
+    zone_popup = watch.page.wait_for_selector(".leaflet-popup-content:has-text('Motif modifié')")
+    assert REASON in zone_popup.text_content()
+    assert "</script><script>alert(2)</script>" in zone_popup.text_content()
+    watch.page.wait_for_timeout(400)  # the popup fades in
+    watch.page.screenshot(path=str(ARTIFACTS / f"hostile-{role}-zone-popup.png"))
     watch.page.mouse.click(*mouse_point(watch.page, SPOT[1], SPOT[0]))
     popup = watch.page.wait_for_selector(".leaflet-popup-content:has-text('Titre')")
     assert TITLE in popup.text_content() and PARTNER in popup.text_content()

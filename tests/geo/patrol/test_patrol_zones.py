@@ -239,6 +239,34 @@ def test_contents_and_suggestions_find_the_planted_places(engine, chief, account
     assert created.status_code == 201, created.text
 
 
+def test_a_suggestion_of_one_category_makes_a_zone_of_that_category(engine, chief, accounts):
+    """"Créer cette zone" on a dealing suggestion: the zone follows dealing, counts it only, links its problems."""
+    load_synthetic(engine)
+    period = Period.last_days(365)
+    suggestion = next(s for s in suggest_zones(engine, accounts, "BEL-CENTRE", period) if s["category"])
+    created = post(chief, "/api/zones", new_zone(accounts, reason=suggestion["label"], geometry=suggestion["geometry"],
+                                                 category=suggestion["category"]))
+    assert created.status_code == 201, created.text
+    zone = created.json
+    assert zone["category"] == suggestion["category"] and zone["category_label"] in suggestion["label"]
+    contents = zone_contents(engine, chief_scope(engine), zone, period)
+    assert [c["code"] for c in contents["by_category"]] == [zone["category"]]
+    assert contents["hot_cells"] and {c["category"] for c in contents["hot_cells"]} == {zone["category"]}
+    with engine.connect() as conn:  # an independent count: that category's problems whose place meets the zone
+        expected = sorted(conn.execute(sa.text(
+            "SELECT p.id FROM problem p, patrol_zone z WHERE z.id = :id AND p.category_code = z.category_code "
+            "AND ST_Intersects(p.geom, z.geom)"), {"id": zone["id"]}).scalars())
+    assert expected and zone["problem_ids"] == expected
+
+    # The same place drawn by hand follows every category and links nothing by itself.
+    plain = post(chief, "/api/zones", new_zone(accounts, geometry=suggestion["geometry"])).json
+    assert plain["category"] is None and plain["problem_ids"] == []
+    assert len(zone_contents(engine, chief_scope(engine), plain, period)["by_category"]) > 1
+
+    refused = post(chief, "/api/zones", new_zone(accounts, category="météo"))
+    assert refused.status_code == 400 and refused.json["error"] == "Catégorie inconnue : « météo »."
+
+
 # -- leaks through zones (issue 9): a zone never reads another sector ---------------------
 def multipolygon(*polygons: dict) -> dict:
     return {"type": "MultiPolygon", "coordinates": [p["coordinates"] for p in polygons]}
