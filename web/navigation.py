@@ -14,7 +14,7 @@ from flask import url_for
 from flask_login import current_user
 
 from geo.accounts.users import visible_communes
-from geo.analysis.scopes import sectors_on_day
+from geo.analysis.scopes import sector_names_on_day
 from geo.settings import local_today
 from geo.territory.lookup import list_csps
 from web.access import allowed, current_scope
@@ -43,7 +43,7 @@ def menu() -> list[Group]:
     groups.append(Group("Territoire", tuple(general)))
     if allowed("sector.view"):
         keys = None if scope.sees_everything else scope.sector_keys
-        sectors = sectors_on_day(db, local_today(), keys=keys)
+        sectors = sector_names_on_day(db, local_today(), keys=keys)  # names only: the menu is on every page
         groups.append(Group("Secteurs", tuple(
             (f"{s.code} · {s.name}", url_for("sector_pages.sector_page", csp=s.csp_name, code=s.code))
             for s in sectors)))

@@ -85,11 +85,33 @@ def sectors_on_day(bind: Engine | Connection, day: dt.date, *, csp_id: int | Non
     ``keys``: ``'csp_id:code'`` of the sectors a user may see (an empty list: none, fail
     closed). Ordered by CSP id, then code.
     """
-    with connection(bind) as conn:
-        rows = conn.execute(named_query("sector_on_day"), {
-            "day": day, "csp_id": csp_id, "csp": csp, "code": code,
-            "keys": None if keys is None else list(keys)}).all()
+    rows = _sector_rows(bind, day, True, csp_id=csp_id, csp=csp, code=code, keys=keys)
     return [Sector(r.id, r.csp_id, r.csp_name, r.code, r.name, shapely.from_wkb(bytes(r.geom))) for r in rows]
+
+
+@dataclasses.dataclass(frozen=True)
+class SectorName:
+    """A sector version without its geometry: what a list or a menu needs."""
+
+    id: int
+    csp_id: int
+    csp_name: str
+    code: str
+    name: str
+
+
+def sector_names_on_day(bind: Engine | Connection, day: dt.date, *, keys: Sequence[str] | None = None
+                        ) -> list[SectorName]:
+    """:func:`sectors_on_day` without the geometries (which the database then never reads): ids and names."""
+    return [SectorName(r.id, r.csp_id, r.csp_name, r.code, r.name) for r in _sector_rows(bind, day, False, keys=keys)]
+
+
+def _sector_rows(bind: Engine | Connection, day: dt.date, with_geom: bool, *, csp_id: int | None = None,
+                 csp: str | None = None, code: str | None = None, keys: Sequence[str] | None = None):
+    with connection(bind) as conn:
+        return conn.execute(named_query("sector_on_day"), {
+            "day": day, "csp_id": csp_id, "csp": csp, "code": code, "with_geom": with_geom,
+            "keys": None if keys is None else list(keys)}).all()
 
 
 def sector_on_day(bind: Engine | Connection, day: dt.date, **which) -> Sector | None:
@@ -166,4 +188,5 @@ def _to_l93(x, y):
     return Transformer.from_crs(4326, METROPOLITAN_SRID, always_xy=True).transform(x, y)
 
 
-__all__ = ["Scope", "Sector", "area_on_day", "as_multipolygon", "parse_scope", "sector_on_day", "sectors_on_day"]
+__all__ = ["Scope", "Sector", "SectorName", "area_on_day", "as_multipolygon", "parse_scope", "sector_names_on_day",
+           "sector_on_day", "sectors_on_day"]

@@ -315,7 +315,8 @@ def territory_frames(bind: Engine | Connection, day: dt.date) -> tuple[gpd.GeoDa
     with connection(bind) as conn:
         communes = gpd.read_postgis(_COMMUNES_SQL, conn, geom_col="geom", crs=SRID)
         rows = conn.execute(named_query("sector_on_day"),
-                            {"day": day, "csp_id": None, "csp": None, "code": None, "keys": None}).all()
+                            {"day": day, "csp_id": None, "csp": None, "code": None, "keys": None,
+                             "with_geom": True}).all()
     sectors = gpd.GeoDataFrame({"code": [r.code for r in rows], "name": [r.name for r in rows]},
                                geometry=[shapely.from_wkb(bytes(r.geom)) for r in rows], crs=SRID)
     return communes.rename_geometry("geometry"), sectors

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from pmtiles.reader import MmapSource, Reader, all_tiles
 from pmtiles.tile import Compression, TileType
 
-from geo.territory.basemap import ATTRIBUTION, LAYERS, EmptyBasemapError, build_basemap, territory_basemap
+from geo.territory.basemap import ATTRIBUTION, LAYERS, EmptyBasemapError, archive_info, build_basemap, territory_basemap
 
 X0, Y0, SIDE = 990000, 6730000, 2000  # Lambert-93 metres, just south of Belfort
 TRICKY = "Éloie <b> & « l'Étang »"
@@ -215,3 +215,18 @@ def test_territory_basemap_from_the_database(engine, territory, tmp_path):
     polygons = {f["properties"]["name"] for layers in tiles.values() for f in layers["communes"]["features"]}
     assert polygons == set(communes.values())
     print(report.lines())
+
+
+def test_psq_export_basemap_writes_the_archive_and_reports_it(psq, territory, tmp_path):
+    out = tmp_path / "fonds" / "fond.pmtiles"
+    result = psq("export", "basemap", "-o", out, "--max-zoom", "11")
+    assert result.exit_code == 0, result.output
+    assert f"Base map {out}:" in result.output and "zooms 8 to 11" in result.output
+    assert archive_info(out).max_zoom == 11
+
+
+def test_psq_export_basemap_of_an_empty_database_says_what_to_load(psq, engine, tmp_path):
+    result = psq("export", "basemap", "-o", tmp_path / "fond.pmtiles")
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: no commune and no sector to draw: load them first"
+    assert not (tmp_path / "fond.pmtiles").exists()
