@@ -166,7 +166,7 @@ def neighbourhood_text(label: str, neighbourhood: int, count: int, weeks: int, c
 
 #: The colour of saved patrol zones: a blue no other layer uses.
 ZONE_COLOUR = "#1d4ed8"
-ZONE_SYMBOL = Symbol(ZONE_COLOUR, "Zone de patrouille (son numéro au centre)", "outline")
+ZONE_SYMBOL = Symbol(ZONE_COLOUR, "Zone de patrouille (avec son numéro)", "outline")
 
 
 def zone_path() -> dict:
