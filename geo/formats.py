@@ -38,12 +38,17 @@ def area(m2: float) -> str:
 
 
 def day(value: dt.date | str | None) -> str:
-    """A date (or its ISO text) as ``jj/mm/aaaa``; ``""`` for None."""
+    """A date (or its ISO text) as ``jj/mm/aaaa``; ``""`` for None. The year has its four digits at the ends
+    of the calendar too (``strftime`` would write year 1 as ``1``).
+
+    >>> day(dt.date(1, 1, 5)), day("2026-12-02")
+    ('05/01/0001', '02/12/2026')
+    """
     if value is None:
         return ""
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
-    return value.strftime("%d/%m/%Y")
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
 __all__ = ["LOCALE", "area", "day", "number"]

@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "sql"
 DATA_DIR = PROJECT_ROOT / "data"
+#: The days any date given by a user must fall in (query parameters, zone validity): outside, dates
+#: are typos, and PostgreSQL's date arithmetic would overflow at the ends of the calendar.
+DAYS_ACCEPTED = (dt.date(1990, 1, 1), dt.date(2100, 12, 31))
 #: The base map ``psq demo`` builds (geo.territory.basemap), used by the app when no other is named.
 DEMO_BASE_MAP = PROJECT_ROOT / ".psq" / "demo" / "fond-de-carte.pmtiles"
 

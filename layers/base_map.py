@@ -79,16 +79,25 @@ class PMTilesBaseMap(JSCSSMixin, MacroElement):
         // would linger under the final ones, scaled up.
         setTimeout(function () {
           var map = {{ this._parent.get_name() }}, options = {{ this.options|tojson }};
-          // Leaving the page cancels the archive's pending range requests, and protomaps-leaflet reports
-          // each cancelled read as an error ("Failed to fetch"): not an error once the page is going away.
-          if (!window.psqQuietWhenLeaving) {
-            window.psqQuietWhenLeaving = true;
-            var leaving = false, report = console.error;
-            window.addEventListener("beforeunload", function () { leaving = true; });
-            window.addEventListener("pagehide", function () { leaving = true; });
-            console.error = function () { if (!leaving) { report.apply(console, arguments); } };
-          }
           var common = {url: options.url, attribution: options.attribution, maxDataZoom: options.maxDataZoom};
+          // A read of the archive that fails at the network level is tried again once, two seconds later.
+          // Leaving a page (or reloading it) while its tiles load cancels their range requests, which
+          // protomaps-leaflet would report as errors ("Failed to fetch"): the retry of a page that is gone
+          // never runs. A real failure fails twice and is reported.
+          if (!window.psqArchiveRetry) {
+            window.psqArchiveRetry = true;
+            var plainFetch = window.fetch.bind(window);
+            window.fetch = function (input, init) {
+              var url = typeof input === "string" ? input : input.url;
+              if (url.indexOf(options.url) < 0) { return plainFetch(input, init); }
+              return plainFetch(input, init).catch(function (error) {
+                if (error.name === "AbortError") { throw error; }
+                return new Promise(function (done) { setTimeout(done, 2000); }).then(function () {
+                  return plainFetch(input, init);
+                });
+              });
+            };
+          }
           if (options.style !== "psq") {  // a Protomaps basemap (OpenStreetMap): its own flavour, French names
             protomapsL.leafletLayer(Object.assign({flavor: options.style, lang: "fr"}, common)).addTo(map);
             return;

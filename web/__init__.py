@@ -149,11 +149,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
         # The CSRF token lives as long as the session (a map page stays open for hours).
         WTF_CSRF_TIME_LIMIT=None,
+        # Bounded input (web/bounds.py): a body of at most 2 MB (a zone of some 50,000 vertices), JSON
+        # nested at most 20 levels.
+        MAX_CONTENT_LENGTH=int(os.environ.get("PSQ_MAX_BODY_BYTES") or 2 * 1024 * 1024),
+        MAX_JSON_DEPTH=20,
     )
     if test_config:
         app.config.update(test_config)
 
-    from web import access, auth, db
+    from web import access, auth, bounds, db, failures
     from web.api import maps as map_api
     from web.pages import basemap, commune, overview, sector, territory, zones
 
@@ -166,6 +170,10 @@ def create_app(test_config: dict | None = None) -> Flask:
              content_security_policy_nonce_in=["script-src"], frame_options="DENY",
              referrer_policy="same-origin")
     db.init_app(app)
+    # Before the login gate (which reads the user from the database): the request id, and French answers
+    # for every refusal, 503 without the database, 500 with a reference.
+    failures.init_app(app)
+    app.before_request(bounds.check_request)
     for blueprint in (territory.bp, auth.bp, zones.bp, sector.bp, map_api.bp, commune.bp, overview.bp, basemap.bp):
         app.register_blueprint(blueprint)
     # French numbers, areas and dates (geo.formats, Babel's fr_FR) in every template.

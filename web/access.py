@@ -17,7 +17,6 @@ web/pages/territory.py that do not check for themselves yet.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 from flask import abort, current_app, jsonify, redirect, render_template, render_template_string, request, url_for
@@ -166,13 +165,7 @@ def refused(error: PsqError):
         return jsonify(error=error.user_message), error.status
     if error.status == 403:
         return forbidden(Forbidden(description=error.user_message))
-    return render_template("error.html", error=_Shown(error.status, error.user_message)), error.status
-
-
-@dataclasses.dataclass(frozen=True)
-class _Shown:
-    code: int
-    description: str
+    return render_template("error.html", code=error.status, message=error.user_message), error.status
 
 
 def forbidden(error):

@@ -18,7 +18,6 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import BadRequest
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired
 
@@ -160,4 +159,4 @@ def csrf_error(error):
     message = "Le jeton de sécurité (CSRF) est absent ou a expiré : rechargez la page et recommencez."
     if is_api_request():
         return jsonify(error=message), 400
-    return render_template("error.html", error=BadRequest(description=message)), 400
+    return render_template("error.html", code=400, message=message), 400

@@ -67,9 +67,10 @@ from geo.analysis.hotspots.mann_kendall import mann_kendall
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection
 from geo.errors import PsqError
+from geo.formats import day as fr_day
 from geo.problems.categories import categories
 from geo.problems.status import LABELS as STATUS_LABELS
-from geo.settings import CELL_SIZE_M, LOCAL_TZ, last_days, local_today
+from geo.settings import CELL_SIZE_M, DAYS_ACCEPTED, LOCAL_TZ, last_days, local_today
 from geo.territory.projections import METROPOLITAN_SRID
 
 #: Smallest published count of an atom (a cell-month, a category-month, a month) for a mayor.
@@ -222,14 +223,30 @@ def _months_between(first: dt.date, last: dt.date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month + 1
 
 
+def _accepted(day: dt.date, name: str) -> dt.date:
+    """``day`` if it falls in geo.settings.DAYS_ACCEPTED, else a PeriodError.
+
+    >>> _accepted(dt.date(1, 1, 5), "au")
+    Traceback (most recent call last):
+    ...
+    geo.analysis.commune_figures.PeriodError: « au » (05/01/0001) est hors des années 1990 à 2100.
+    """
+    first, last = DAYS_ACCEPTED
+    if not first <= day <= last:
+        raise PeriodError(f"« {name} » ({fr_day(day)}) est hors des années "
+                          f"{first.year} à {last.year}.")
+    return day
+
+
 def _parse_day(text: str, name: str) -> dt.date:
     try:
         if not _DAY.fullmatch(text):
             raise ValueError
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise PeriodError(f"La date « {name} » = « {text} » n'est pas une date valide "
                           "(format attendu : AAAA-MM-JJ).") from None
+    return _accepted(day, name)
 
 
 def _parse_month(text: str, name: str) -> dt.date:
@@ -238,9 +255,11 @@ def _parse_month(text: str, name: str) -> dt.date:
     whole = _MONTH.fullmatch(text)
     if whole:
         try:
-            return dt.date(int(whole.group(1)), int(whole.group(2)), 1)
+            month = dt.date(int(whole.group(1)), int(whole.group(2)), 1)
         except ValueError:
             pass
+        else:
+            return _accepted(month, name)
     elif _DAY.fullmatch(text):
         try:
             day = dt.date.fromisoformat(text)
@@ -253,7 +272,7 @@ def _parse_month(text: str, name: str) -> dt.date:
             if name == "au" and day != month_end(day):
                 raise PeriodError(f"La période se compte en mois entiers : « au » doit être un mois (AAAA-MM) ou "
                                   f"le dernier jour d'un mois, et non le {day:%d/%m/%Y}.")
-            return month_start(day)
+            return _accepted(month_start(day), name)
     raise PeriodError(f"« {name} » = « {text} » n'est pas un mois valide (format attendu : AAAA-MM).")
 
 

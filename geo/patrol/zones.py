@@ -45,9 +45,10 @@ from geo.analysis.scopes import area_on_day, sector_on_day
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection, transaction
 from geo.errors import Forbidden, NotFound, PsqError
+from geo.formats import day as fr_day
 from geo.formats import number as fr_number
 from geo.problems.categories import categories, resolve
-from geo.settings import CELL_SIZE_M, LOCAL_TZ, last_days, local_today
+from geo.settings import CELL_SIZE_M, DAYS_ACCEPTED, LOCAL_TZ, last_days, local_today
 
 DAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
 #: Share of a zone's area (or m², whichever is larger) that may lie outside the user's sectors.
@@ -55,6 +56,12 @@ OUTSIDE_SHARE = 0.05
 OUTSIDE_M2 = 50.0
 MAX_AREA_M2 = 4_000_000.0
 MIN_AREA_M2 = 100.0
+#: Bounded input: what a drawn zone may hold at most (a hand-drawn zone has tens of vertices).
+MAX_VERTICES = 10_000
+MAX_PARTS = 50
+MAX_REASON_CHARS = 2_000
+MAX_TIME_SLOTS = 50
+MAX_PROBLEMS = 500
 SUGGESTION_BUFFER = 50.0
 #: A suggestion needs at least this many occurrences: a zone worth a patrol, not a handful of events.
 MIN_SUGGESTION_OCCURRENCES = 10
@@ -147,11 +154,24 @@ def parse_time_slot(slot: str) -> dict:
 
 
 def parse_time_slots(value: str | Iterable | None) -> list[dict]:
-    """Slots from text (separated by ``;`` or new lines) or from a list of texts or dicts."""
+    """Slots from text (separated by ``;`` or new lines) or from a list of texts or dicts; at most
+    ``MAX_TIME_SLOTS``.
+
+    >>> parse_time_slots(5)
+    Traceback (most recent call last):
+    ...
+    geo.patrol.zones.ZoneError: Les créneaux sont un texte (« ven-sam 20:00-02:00 ») ou une liste de textes.
+    """
     if value is None:
         return []
     if isinstance(value, str):
         value = [s for s in re.split(r"[;\n]", value) if s.strip()]
+    if not isinstance(value, (list, tuple)):
+        raise ZoneError("Les créneaux sont un texte (« ven-sam 20:00-02:00 ») ou une liste de textes.")
+    if len(value) > MAX_TIME_SLOTS:
+        raise ZoneError(f"{fr_number(len(value))} créneaux : au plus {MAX_TIME_SLOTS} par zone.")
+    if not all(isinstance(s, (str, dict)) for s in value):
+        raise ZoneError("Chaque créneau est un texte, par exemple « lun-ven 16:00-19:00 ».")
     return [parse_time_slot(s if isinstance(s, str) else format_time_slots([s])) for s in value]
 
 
@@ -186,6 +206,17 @@ def parse_geometry(value) -> shapely.MultiPolygon:
         shape = sgeom.shape(value)
     except Exception:  # noqa: BLE001 - anything unreadable is refused the same way
         raise ZoneError("La zone n'est pas une géométrie lisible : dessinez un polygone sur la carte.") from None
+    vertices = shapely.get_num_coordinates(shape)
+    if vertices > MAX_VERTICES:
+        raise ZoneError(f"La zone a {fr_number(vertices)} sommets : au plus {fr_number(MAX_VERTICES)} (simplifiez "
+                        "son contour).")
+    if len(getattr(shape, "geoms", [shape])) > MAX_PARTS:
+        raise ZoneError(f"La zone a {fr_number(len(shape.geoms))} parties : au plus {MAX_PARTS}.")
+    lon, lat = shapely.get_coordinates(shape).T
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()
+            and (np.abs(lon) <= 180).all() and (np.abs(lat) <= 90).all()):
+        raise ZoneError("La zone a des coordonnées impossibles : longitude entre -180 et 180, latitude entre -90 "
+                        "et 90, en degrés.")
     if shape.geom_type not in ("Polygon", "MultiPolygon") or shape.is_empty:
         raise ZoneError(f"Une zone de patrouille doit être un polygone, pas un objet de type {shape.geom_type}.")
     _check_valid(shape)
@@ -210,16 +241,24 @@ def _date(value, label: str) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        day = dt.date.fromisoformat(str(value).strip())
     except ValueError:
         raise ZoneError(f"La date {label} « {value} » n'est pas une date valide (format AAAA-MM-JJ).") from None
+    first, last = DAYS_ACCEPTED
+    if not first <= day <= last:
+        raise ZoneError(f"La date {label} ({fr_day(day)}) est hors des années {first.year} à {last.year}.")
+    return day
 
 
 def check_fields(reason, valid_from, valid_to, time_slots) -> dict:
     """Reason, dates and slots checked; returns them ready to store."""
+    if reason is not None and not isinstance(reason, str):
+        raise ZoneError("Le motif de la zone est un texte.")
     reason = (reason or "").strip()
     if not reason:
         raise ZoneError("Indiquez le motif de la zone : il est affiché au briefing des patrouilles.")
+    if len(reason) > MAX_REASON_CHARS:
+        raise ZoneError(f"Le motif fait {fr_number(len(reason))} caractères : au plus {fr_number(MAX_REASON_CHARS)}.")
     first = _date(valid_from, "de début") or local_today()
     last = _date(valid_to, "de fin")
     if last is not None and last < first:
@@ -291,9 +330,13 @@ def _check_sector_exists(conn: Connection, csp_id: int, code: str) -> None:
 
 
 def _check_problems(conn: Connection, csp_id: int, code: str, ids) -> list[int]:
+    if ids is not None and not isinstance(ids, (list, tuple)):
+        raise ZoneError("Les problèmes liés sont une liste de numéros.")
+    if ids and len(ids) > MAX_PROBLEMS:
+        raise ZoneError(f"{fr_number(len(ids))} problèmes liés : au plus {fr_number(MAX_PROBLEMS)}.")
     try:
         wanted = sorted({int(i) for i in ids or ()})
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ZoneError("Les problèmes liés doivent être désignés par leur numéro.") from None
     rows = conn.execute(named_query("patrol_sector_problems"), {"csp": csp_id, "code": code}).all()
     known = {r.id for r in rows}

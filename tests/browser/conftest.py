@@ -14,6 +14,7 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS
+from web.cli.serving import QuietHandler
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,7 +29,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -50,6 +50,7 @@ def test_psq_serve_runs_gunicorn_workers_that_answer(database_url, engine):
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion", timeout=5) as response:
                     assert response.status == 200
                     assert "Connexion" in response.read().decode()
+                    assert response.headers["Server"] == "gunicorn"  # no version of gunicorn or Python
                     break
             except OSError:
                 assert server.poll() is None, server.stdout.read()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, request
 
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection
@@ -28,13 +28,21 @@ MVT_TYPE = "application/vnd.mapbox-vector-tile"
 MAX_ZOOM = 22
 
 
-def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
-    """``lon0,lat0,lon1,lat1`` in degrees (EPSG:4326); aborts with 400 and a French message otherwise.
+#: Where Lambert-93 is defined (EPSG:2154's area of use, lon/lat): a box is clipped to it before PostGIS
+#: projects it, which fails outside ("Point outside of projection domain").
+LAMBERT93_LONLAT = (-9.86, 41.15, 10.38, 51.56)
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """``lon0,lat0,lon1,lat1`` in degrees (EPSG:4326), clipped to Lambert-93's domain (None if it lies
+    outside: nothing there); aborts with 400 and a French message otherwise.
 
     Examples
     --------
     >>> parse_bbox("6.8,47.6,6.9,47.7")
     (6.8, 47.6, 6.9, 47.7)
+    >>> parse_bbox("-180,-90,180,90"), parse_bbox("100,10,110,20")
+    ((-9.86, 41.15, 10.38, 51.56), None)
     """
     if not text:
         abort(400, description="Le paramètre bbox est obligatoire : bbox=lon0,lat0,lon1,lat1 (degrés).")
@@ -49,7 +57,9 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
     if not (-180 <= lon0 < lon1 <= 180 and -90 <= lat0 < lat1 <= 90):
         abort(400, description=f"bbox « {text} » : longitudes entre -180 et 180, latitudes entre -90 et 90, "
                                "et le coin sud-ouest avant le coin nord-est.")
-    return values
+    west, south, east, north = LAMBERT93_LONLAT
+    clipped = (max(lon0, west), max(lat0, south), min(lon1, east), min(lat1, north))
+    return clipped if clipped[0] < clipped[2] and clipped[1] < clipped[3] else None
 
 
 def _check_tile(z: int, x: int, y: int) -> None:
@@ -64,6 +74,8 @@ def sector_cells(csp: str, code: str):
     filters = read_filters(request.args)
     sector = find_sector(csp, code, filters.last)
     bbox = parse_bbox(request.args.get("bbox"))  # after the scope check: a refused user learns nothing
+    if bbox is None:
+        return Response('{"type": "FeatureCollection", "features": []}', mimetype="application/geo+json")
     with connection(get_db()) as conn:
         body = conn.execute(named_query("sector_cells"), {
             "sector_id": sector.id, "lon0": bbox[0], "lat0": bbox[1], "lon1": bbox[2], "lat1": bbox[3],
@@ -87,8 +99,3 @@ def sector_tile(csp: str, code: str, z: int, x: int, y: int):
     return Response(bytes(tile or b""), mimetype=MVT_TYPE, headers={"Cache-Control": "private, max-age=60"})
 
 
-@bp.errorhandler(400)
-@bp.errorhandler(404)
-def json_error(error):
-    """Errors of the API in JSON (the pages' handlers answer HTML)."""
-    return jsonify(error=error.description), error.code

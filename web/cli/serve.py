@@ -35,9 +35,10 @@ def serve(host, port, workers, threads, keep_alive, access_log, dev):
         from werkzeug.serving import run_simple
 
         from web import create_app
+        from web.cli.serving import QuietHandler
 
         click.echo(f"Development server on http://{host}:{port}/ (reloads on change; Ctrl+C to stop).")
-        run_simple(host, port, create_app(), threaded=True, use_reloader=True)
+        run_simple(host, port, create_app(), threaded=True, use_reloader=True, request_handler=QuietHandler)
         return
     from web.cli.serving import PsqServer, default_workers
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from gunicorn.app.base import BaseApplication
+from werkzeug.serving import WSGIRequestHandler
 
 #: Threads per worker: requests mostly wait on PostgreSQL.
 THREADS = 4
@@ -22,6 +23,14 @@ THREADS = 4
 #: every request go to whichever worker accepts first; on loopback or a LAN a new connection
 #: costs a fraction of a millisecond.
 KEEP_ALIVE = 0
+
+
+class QuietHandler(WSGIRequestHandler):
+    """Werkzeug's request handler (``psq serve --dev``, the browser tests) without its ``Server:`` versions
+    (``Werkzeug/3.1.9 Python/3.11.7`` tells an attacker which flaws to try); gunicorn says ``gunicorn`` only."""
+
+    def version_string(self) -> str:
+        return "psq"
 
 
 def default_workers() -> int:

@@ -26,10 +26,11 @@ from geo.analysis.scopes import Sector, sector_on_day
 from geo.analysis.sector_view import EMERGING_WEEKS, Analysis, ViewFilters
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection
+from geo.formats import day as fr_day
 from geo.patrol import zones as pz
 from geo.problems.categories import categories, resolve
 from geo.problems.status import LABELS as STATUS_LABELS
-from geo.settings import LOCAL_TZ, last_days
+from geo.settings import DAYS_ACCEPTED, LOCAL_TZ, last_days
 from geo.territory.lookup import communes_around
 from layers.hotspot_layers import (
     EMERGING_STYLE,
@@ -69,9 +70,13 @@ def _date_arg(args: MultiDict, key: str, default: dt.date) -> dt.date:
     if not text:
         return default
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         abort(400, description=f"La date « {text} » n'est pas une date valide (format attendu : AAAA-MM-JJ).")
+    first, last = DAYS_ACCEPTED
+    if not first <= day <= last:
+        abort(400, description=f"La date du {fr_day(day)} est hors des années {first.year} à {last.year}.")
+    return day
 
 
 def read_filters(args: MultiDict, today: dt.date | None = None) -> Filters:

@@ -63,7 +63,3 @@ def csp_map(name: str):
                            openable=openable)
 
 
-@bp.app_errorhandler(400)
-@bp.app_errorhandler(404)
-def error_page(error):
-    return render_template("error.html", error=error), error.code

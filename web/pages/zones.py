@@ -28,6 +28,7 @@ from layers.style import ZONE_SYMBOL, suggestion_symbol
 from layers.territory import commune_layer, sector_layer
 from layers.zone_layers import draw_control, suggestion_group, zone_group, zone_outline
 from web.access import current_scope, permission_required, require_sector
+from web.bounds import json_object
 from web.db import get_db
 from web.map_parts import page_map, render_map
 
@@ -119,7 +120,7 @@ def editor_config(m: folium.Map, editable: folium.FeatureGroup, csp_id: int, cod
 @bp.route("/api/zones", methods=["POST"])
 @permission_required("zone.edit")
 def api_create():
-    data = request.get_json(silent=True) or {}
+    data = json_object()
     try:
         csp_id, code = int(data.get("csp_id")), str(data.get("sector_code") or "")
     except (TypeError, ValueError):
@@ -130,7 +131,7 @@ def api_create():
 @bp.route("/api/zones/<int:zone_id>", methods=["POST"])
 @permission_required("zone.edit")
 def api_update(zone_id: int):
-    data = request.get_json(silent=True) or {}
+    data = json_object()
     return jsonify(pz.update_zone(get_db(), _actor(), zone_id, data)), 200
 
 
