@@ -80,24 +80,6 @@ class PMTilesBaseMap(JSCSSMixin, MacroElement):
         setTimeout(function () {
           var map = {{ this._parent.get_name() }}, options = {{ this.options|tojson }};
           var common = {url: options.url, attribution: options.attribution, maxDataZoom: options.maxDataZoom};
-          // A read of the archive that fails at the network level is tried again once, two seconds later.
-          // Leaving a page (or reloading it) while its tiles load cancels their range requests, which
-          // protomaps-leaflet would report as errors ("Failed to fetch"): the retry of a page that is gone
-          // never runs. A real failure fails twice and is reported.
-          if (!window.psqArchiveRetry) {
-            window.psqArchiveRetry = true;
-            var plainFetch = window.fetch.bind(window);
-            window.fetch = function (input, init) {
-              var url = typeof input === "string" ? input : input.url;
-              if (url.indexOf(options.url) < 0) { return plainFetch(input, init); }
-              return plainFetch(input, init).catch(function (error) {
-                if (error.name === "AbortError") { throw error; }
-                return new Promise(function (done) { setTimeout(done, 2000); }).then(function () {
-                  return plainFetch(input, init);
-                });
-              });
-            };
-          }
           if (options.style !== "psq") {  // a Protomaps basemap (OpenStreetMap): its own flavour, French names
             protomapsL.leafletLayer(Object.assign({flavor: options.style, lang: "fr"}, common)).addTo(map);
             return;

@@ -146,6 +146,7 @@ def login():
 def logout():
     if current_user.is_authenticated:
         with transaction(get_db()) as conn:
+            accounts.end_sessions(conn, current_user.account.id)  # a cookie saved before no longer opens it
             accounts.audit(conn, "logout", user_id=current_user.account.id, target=current_user.account.email,
                            ip=request.remote_addr)
     logout_user()

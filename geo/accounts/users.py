@@ -202,7 +202,7 @@ class Account:
     created_at: dt.datetime
     last_login_at: dt.datetime | None
     locked_until: dt.datetime | None
-    #: Changes when the password changes: web sessions carry it, so that a new password ends the old sessions.
+    #: Changes with the password and at each log-out: web sessions carry it, so that both end the old sessions.
     credential_stamp: str = dataclasses.field(repr=False, default="")
 
     @property
@@ -423,7 +423,7 @@ def _load(conn: Connection, where: str, params: dict, order: str = "u.id", extra
           lock: bool = False) -> list[Account]:
     rows = conn.execute(sa.text(f"""
         SELECT u.id, u.email, u.role, u.display_name, u.active, u.created_at, u.last_login_at, u.locked_until,
-               u.password_hash,
+               u.password_hash, u.sessions_ended_at,
                COALESCE((SELECT json_agg(json_build_array(c.id, c.name, us.sector_code) ORDER BY c.name, us.sector_code)
                          FROM user_sector us JOIN csp c ON c.id = us.csp_id WHERE us.user_id = u.id), '[]') AS sectors,
                (SELECT min(uc.insee) FROM user_commune uc WHERE uc.user_id = u.id) AS commune
@@ -434,9 +434,16 @@ def _load(conn: Connection, where: str, params: dict, order: str = "u.id", extra
 
 def _account(row) -> Account:
     scope = UserScope(row["role"], tuple(SectorRef(*s) for s in row["sectors"]), row["commune"])
-    stamp = hashlib.sha256(row["password_hash"].encode()).hexdigest()[:16]
+    # A new password or a log-out (sessions_ended_at) changes the stamp: the sessions opened before end.
+    ended = row["sessions_ended_at"].isoformat() if row["sessions_ended_at"] else ""
+    stamp = hashlib.sha256(f"{row['password_hash']}|{ended}".encode()).hexdigest()[:16]
     return Account(row["id"], row["email"], row["role"], row["display_name"], row["active"], scope,
                    row["created_at"], row["last_login_at"], row["locked_until"], stamp)
+
+
+def end_sessions(conn: Connection, user_id: int) -> None:
+    """End every web session of the account opened until now (log-out): their stamp no longer matches."""
+    conn.execute(sa.text("UPDATE app_user SET sessions_ended_at = clock_timestamp() WHERE id = :id"), {"id": user_id})
 
 
 # -- login ----------------------------------------------------------------------------

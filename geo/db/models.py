@@ -351,6 +351,8 @@ class AppUser(Base):
     failed_logins: Mapped[int] = mapped_column(
         Integer, server_default="0", comment="Failed logins since the last success or the last lockout.")
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sessions_ended_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="Last log-out: the sessions opened before it no longer open the account.")
 
 
 class UserSector(Base):

@@ -58,7 +58,7 @@ def test_every_page_is_in_french_with_the_drawing_tools_open(app, engine, territ
     checked = []
     for url in ["/connexion", *pages]:
         watch.page.goto(live_server + url)
-        watch.page.wait_for_load_state("networkidle")
+        watch.settle()
         polygon = watch.page.locator(".leaflet-draw-draw-polygon")
         if polygon.count():
             polygon.first.click()  # opens the actions (finish, delete the last point, cancel) and the tooltip

@@ -273,6 +273,40 @@ def test_logout_needs_a_post_with_the_csrf_token(client, login, users, engine):
                                         "ORDER BY id")] == ["user.create", "login.success", "logout"]
 
 
+def test_a_session_cookie_saved_before_log_out_no_longer_opens_the_account(app, client, login, users):
+    """The issue's finding: the cookie of a session, kept and replayed after log-out, still worked."""
+    login(client, "referent@example.fr", PASSWORD)
+    page = client.get("/csp/CSP Belfort")
+    saved = client.get_cookie("session").value
+    elsewhere = app.test_client()  # the same account on another computer, logged in before the log-out
+    login(elsewhere, "referent@example.fr", PASSWORD)
+    assert elsewhere.get("/csp/CSP Belfort").status_code == 200
+    client.post("/deconnexion", data={"csrf_token": csrf_token_in(page.text)})
+    client.set_cookie("session", saved)
+    replayed = client.get("/csp/CSP Belfort")
+    assert replayed.status_code == 302 and replayed.headers["Location"].startswith("/connexion")
+    assert elsewhere.get("/csp/CSP Belfort").status_code == 302  # log-out ends every session opened before
+    login(client, "referent@example.fr", PASSWORD)
+    assert client.get("/csp/CSP Belfort").status_code == 200  # a new log-in opens it again
+
+
+def test_a_session_ends_after_its_idle_time_on_the_server(app, client, login, users):
+    """The cookie's signature is dated and checked against PERMANENT_SESSION_LIFETIME on every request
+    (Flask's signed session): a cookie kept past its idle time opens nothing, whatever its Expires says."""
+    import datetime as dt
+    import time
+
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(seconds=2)
+    login(client, "referent@example.fr", PASSWORD)
+    assert client.get("/csp/CSP Belfort").status_code == 200
+    saved = client.get_cookie("session").value
+    time.sleep(1.2)
+    assert client.get("/csp/CSP Belfort").status_code == 200  # a request within the idle time renews it
+    time.sleep(3.2)
+    client.set_cookie("session", saved)
+    assert client.get("/csp/CSP Belfort").status_code == 302
+
+
 def test_scripts_send_the_token_as_a_header(client, login, users):
     login(client, "admin@example.fr", PASSWORD)
     token = csrf_token_in(client.get("/csp/CSP Belfort").text)

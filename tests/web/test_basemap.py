@@ -17,7 +17,7 @@ def test_a_logged_in_user_reads_the_archive_by_range_requests(admin_client, base
     assert head.status_code == 206
     assert head.headers["Content-Range"] == f"bytes 0-126/{base_map_archive.stat().st_size}"
     assert head.headers["Accept-Ranges"] == "bytes" and head.headers["ETag"]
-    assert head.mimetype == "application/vnd.pmtiles"
+    assert head.mimetype == "application/vnd.pmtiles" and head.headers["Cache-Control"] == "no-store"
     header = deserialize_header(head.data)
     assert (header["min_zoom"], header["max_zoom"]) == (8, 14)
     tail = admin_client.get(ARCHIVE, headers={"Range": "bytes=-10"})

@@ -27,5 +27,9 @@ def archive():
     path = base_map_file()
     if path is None:
         abort(404, description="Aucun fond de carte n'est installé (réglage BASE_MAP).")
-    # max_age: the archive changes only when rebuilt; its ETag then changes and pmtiles re-reads it.
-    return send_file(path, mimetype=MEDIA_TYPE, conditional=True, etag=True, max_age=3600)
+    response = send_file(path, mimetype=MEDIA_TYPE, conditional=True, etag=True)
+    # Not in the browser's HTTP cache: Chromium answers range requests of a cached archive, on the second
+    # page that reads it, with "Failed to fetch" now and then (its cache of partial entries). protomaps-
+    # leaflet keeps the tiles of a page in memory; a page reads a few kilobytes of ranges again.
+    response.headers["Cache-Control"] = "no-store"
+    return response
