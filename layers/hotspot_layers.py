@@ -1,8 +1,8 @@
 """Folium layers of hotspot results: Gi* classes, emerging categories, density, clusters.
 
 Each function takes the cells (or clusters) of a stored run as a GeoDataFrame (any CRS)
-and returns a FeatureGroup with a tooltip per feature; colours are kept here, in one
-place, with the French labels shown in legends. Text shown in a tooltip (class and trend
+and returns a FeatureGroup with a tooltip per feature, drawn in the style of
+:mod:`layers.style` (colours, outlines and the French labels shown in legends). Text shown in a tooltip (class and trend
 labels, category labels) goes through :func:`layers.escaping.html_text`: folium's
 GeoJsonTooltip sets it as innerHTML.
 """

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from pyproj import Transformer
 
+from geo.demo.check import planted_cells
 from geo.demo.loader import demo_end, demo_seed, load_synthetic
 from geo.problems.categories import categories
 from geo.settings import CELL_SIZE_M
@@ -40,13 +41,7 @@ BUILT_ON = dt.date(2026, 12, 2)
 
 def planted(truth: dict) -> list[tuple[str, str, dict, str]]:
     """(sector, category code, cell, expected class) of every planted cell with an expected class."""
-    out = []
-    for place in truth["places"]:
-        for part in [place[k] for k in ("old", "new") if k in place] or [place]:
-            if part.get("expected_emerging_class"):
-                out.append((part.get("sector") or place["sector"], place["category"], part["cell"],
-                            part["expected_emerging_class"]))
-    return out
+    return [row[1:] for row in planted_cells(truth)]
 
 
 def test_every_sectors_default_view_shows_its_planted_places_in_their_class(
