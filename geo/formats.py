@@ -51,4 +51,20 @@ def day(value: dt.date | str | None) -> str:
     return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
-__all__ = ["LOCALE", "area", "day", "number"]
+def moment(value: dt.datetime | None) -> str:
+    """A time as ``jj/mm/aaaa hh:mm:ss``, in France's local time; ``""`` for None.
+
+    >>> moment(dt.datetime(2026, 12, 2, 7, 5, 9, tzinfo=dt.timezone.utc))
+    '02/12/2026 08:05:09'
+    """
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    from geo.settings import LOCAL_TZ
+
+    local = value.astimezone(ZoneInfo(LOCAL_TZ))
+    return f"{day(local.date())} {local:%H:%M:%S}"
+
+
+__all__ = ["LOCALE", "area", "day", "moment", "number"]

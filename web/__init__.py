@@ -125,6 +125,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         for the local demo over plain HTTP; turn it on behind HTTPS).
     PERMANENT_SESSION_LIFETIME
         A session ends after this long without a request (default 8 hours).
+    LOGIN_ADDRESS_LIMIT
+        Failed logins allowed per client address, e.g. ``20 per 10 minutes`` (the default;
+        PSQ_LOGIN_ADDRESS_LIMIT). The limit per account is geo.accounts.users' growing wait.
+    API_USER_LIMIT
+        JSON requests of ``/api/`` allowed per user, e.g. ``600 per minute`` (the default;
+        PSQ_API_USER_LIMIT); vector tiles are not counted.
+    RATELIMIT_ENABLED
+        Flask-Limiter's switch (default on); every ``RATELIMIT_*`` setting of Flask-Limiter applies.
     """
     # Imported here, not at the top: `psq` (web.cli) imports this package and must start quickly.
     from flask import Flask
@@ -153,13 +161,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         # nested at most 20 levels.
         MAX_CONTENT_LENGTH=int(os.environ.get("PSQ_MAX_BODY_BYTES") or 2 * 1024 * 1024),
         MAX_JSON_DEPTH=20,
+        # Rate limits (web/limits.py), in Flask-Limiter's notation: failed logins per client address,
+        # JSON requests per user.
+        LOGIN_ADDRESS_LIMIT=os.environ.get("PSQ_LOGIN_ADDRESS_LIMIT") or "20 per 10 minutes",
+        API_USER_LIMIT=os.environ.get("PSQ_API_USER_LIMIT") or "600 per minute",
     )
     if test_config:
         app.config.update(test_config)
 
-    from web import access, auth, bounds, db, failures
+    from web import access, auth, bounds, db, failures, limits
     from web.api import maps as map_api
-    from web.pages import basemap, commune, overview, sector, territory, zones
+    from web.pages import basemap, commune, journal, overview, sector, territory, zones
 
     # First of the before_request hooks, so that every page, error pages included, has its nonce.
     # force_https off and the cookie flag from the settings: the demo and the tests serve plain
@@ -174,12 +186,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     # for every refusal, 503 without the database, 500 with a reference.
     failures.init_app(app)
     app.before_request(bounds.check_request)
-    for blueprint in (territory.bp, auth.bp, zones.bp, sector.bp, map_api.bp, commune.bp, overview.bp, basemap.bp):
+    limits.init_app(app)  # counted before the login gate: an anonymous flood is limited too
+    for blueprint in (territory.bp, auth.bp, zones.bp, sector.bp, map_api.bp, commune.bp, overview.bp, basemap.bp,
+                      journal.bp):
         app.register_blueprint(blueprint)
     # French numbers, areas and dates (geo.formats, Babel's fr_FR) in every template.
     app.add_template_filter(formats.day, "date_fr")
     app.add_template_filter(formats.number, "nombre")
     app.add_template_filter(formats.area, "surface")
+    app.add_template_filter(formats.moment, "moment_fr")
     app.context_processor(navigation.inject_menu)  # the menu of every page, from the access policy
     auth.login_manager.init_app(app)
     # Login first (anonymous: redirect to /connexion, or 401 under /api/), then the CSRF check

@@ -103,6 +103,7 @@ REFUSALS = {
     "zone": "Vous n'avez pas accès au secteur {}.",
     "commune": "Vous n'avez pas accès aux données de la commune {}.",
     "csp": "Vous n'avez pas accès à la circonscription « {} ».",
+    "audit": "Le journal d'audit est réservé aux administrateurs.",
 }
 
 
@@ -147,7 +148,7 @@ def login_gate():
     if endpoint == "static":
         return None
     if current_user.is_authenticated:  # the second lock: the database shows only his scope's rows
-        apply_scope(current_user.scope)
+        apply_scope(current_user.scope, current_user.account.id)
     if endpoint.startswith("auth."):
         return None
     if not current_user.is_authenticated:

@@ -1,8 +1,15 @@
 """Logging in and out: the ``auth`` blueprint, Flask-Login's manager, Flask-WTF's CSRF protection.
 
 ``/connexion`` shows the login form (GET) and checks it (POST) through
-:func:`geo.accounts.users.authenticate` (argon2, lockout after repeated failures, audit
-log), then sends each user to the page of his scope (:func:`web.access.home_url`).
+:func:`geo.accounts.users.authenticate` (argon2, growing waits after repeated failures,
+audit log), then sends each user to the page of his scope (:func:`web.access.home_url`).
+Every refusal says the same sentence (``BAD_CREDENTIALS``), whether the address is
+unknown, the password wrong or the account slowed. Failed logins are also limited per
+client address (web/limits.py).
+
+A browser where an account logged in gets a signed mark (the cookie ``psq_navigateur``,
+``KNOWN_BROWSER_DAYS`` days): the wait after failed logins does not apply there, so
+that whoever guesses at an account from elsewhere never keeps its owner out.
 ``/deconnexion`` takes POST only, with the CSRF token like every form and every JSON
 POST of the app (scripts send it as the ``X-CSRFToken`` header, read from
 ``<meta name="csrf-token">`` in base.html).
@@ -10,14 +17,13 @@ POST of the app (scripts send it as the ``X-CSRFToken`` header, read from
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired
 
@@ -26,8 +32,14 @@ from geo.accounts.users import Account, LoginRefused
 from geo.db.unit_of_work import transaction
 from web.access import ROLE_LABELS, home_url, is_api_request
 from web.db import get_db
+from web.limits import LOGIN_REFUSED, client_address, failed_login, limiter, login_limit
 
-BAD_CREDENTIALS = "Adresse ou mot de passe incorrect."
+BAD_CREDENTIALS = ("Adresse ou mot de passe incorrect, ou trop d'essais récents pour ce compte : "
+                   "vérifiez-les, ou réessayez dans quelques minutes.")
+KNOWN_BROWSER_COOKIE = "psq_navigateur"
+KNOWN_BROWSER_DAYS = 90
+#: The accounts a browser's mark remembers (several people may share a computer).
+KNOWN_BROWSER_ACCOUNTS = 5
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -112,16 +124,33 @@ def _safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
-def _locked_message(refused: LoginRefused) -> str:
-    minutes = 1
-    if refused.locked_until is not None:
-        left = (refused.locked_until - datetime.now(timezone.utc)).total_seconds()
-        minutes = max(1, math.ceil(left / 60))
-    return (f"Ce compte est verrouillé après {accounts.LOCKOUT_FAILURES} échecs de connexion : "
-            f"réessayez dans {minutes} minute{'s' if minutes > 1 else ''}.")
+def _browser_marks() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="psq-known-browser")
+
+
+def known_accounts() -> list[int]:
+    """The accounts that logged in from this browser before (its signed mark), newest first."""
+    mark = request.cookies.get(KNOWN_BROWSER_COOKIE)
+    if not mark:
+        return []
+    try:
+        ids = _browser_marks().loads(mark, max_age=KNOWN_BROWSER_DAYS * 86400)
+    except BadSignature:
+        return []
+    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
+
+
+def _remember_browser(response, account_id: int):
+    ids = [account_id] + [i for i in known_accounts() if i != account_id]
+    response.set_cookie(KNOWN_BROWSER_COOKIE, _browser_marks().dumps(ids[:KNOWN_BROWSER_ACCOUNTS]),
+                        max_age=KNOWN_BROWSER_DAYS * 86400, httponly=True, samesite="Strict",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit(login_limit, key_func=client_address, methods=["POST"], deduct_when=failed_login,
+               error_message=LOGIN_REFUSED)
 def login():
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(home_url(current_user.scope))
@@ -129,16 +158,16 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            account = accounts.authenticate(get_db(), form.email.data, form.password.data,
-                                            ip=request.remote_addr)
-        except LoginRefused as refused:
-            error = _locked_message(refused) if refused.reason == "locked" else BAD_CREDENTIALS
+            account = accounts.authenticate(get_db(), form.email.data, form.password.data, ip=request.remote_addr,
+                                            known_accounts=known_accounts())
+        except LoginRefused:
+            error = BAD_CREDENTIALS
         else:
             target = _safe_next(request.args.get("next"))
             session.clear()  # nothing from before the login survives it
             session.permanent = True  # ends after PERMANENT_SESSION_LIFETIME without a request
             login_user(LoginUser(account))
-            return redirect(target or home_url(account.scope))
+            return _remember_browser(redirect(target or home_url(account.scope)), account.id)
     return render_template("login.html", form=form, error=error)
 
 

@@ -10,7 +10,7 @@ and for an anonymous request, the policies show no scoped row at all.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy.engine import Connection, Engine
 
 from geo.accounts.users import UserScope
@@ -39,13 +39,17 @@ def get_db() -> Connection:
     return g.db
 
 
-def apply_scope(scope: UserScope | None) -> None:
-    """Set the user's scope on the request's transaction (None: nothing scoped is visible)."""
+def apply_scope(scope: UserScope | None, user_id: int | None = None) -> None:
+    """Set the user's scope on the request's transaction (None: nothing scoped is visible).
+
+    Who (``user_id``) and from where (the client's address) go with it, for the audit
+    trigger of every write.
+    """
     if scope is None:
-        set_scope(get_db(), None)
+        set_scope(get_db(), None, ip=request.remote_addr)
         return
-    set_scope(get_db(), scope.role, sector_keys=scope.sector_keys,
-              commune=scope.commune_insee)
+    set_scope(get_db(), scope.role, sector_keys=scope.sector_keys, commune=scope.commune_insee,
+              user_id=user_id, ip=request.remote_addr)
 
 
 def close_db(error: BaseException | None = None) -> None:

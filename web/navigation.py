@@ -56,6 +56,8 @@ def menu() -> list[Group]:
         if communes:
             groups.append(Group("Communes", tuple(
                 (name, url_for("mayor.commune_page", insee=insee)) for insee, name in communes)))
+    if allowed("audit.view"):
+        groups.append(Group("Administration", (("Journal d'audit", url_for("journal.journal_page")),)))
     return groups
 
 

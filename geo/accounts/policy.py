@@ -40,6 +40,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "zone.edit": ("admin", "chef_secteur"),
     # A commune's aggregated page: its mayor, a chief whose sectors cover it, admin and référent.
     "commune.view": ("admin", "referent", "chef_secteur", "maire"),
+    # The audit log (every write, export and login attempt): admins only.
+    "audit.view": ("admin",),
 }
 
 

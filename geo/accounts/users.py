@@ -1,4 +1,4 @@
-"""User accounts: creation with a checked scope, argon2 passwords, login with lockout, audit log.
+"""User accounts: creation with a checked scope, argon2 passwords, login slowed after failures, audit log.
 
 Roles (DESIGN.md sections 1 and 7): ``admin`` and ``referent`` see the whole
 territory; a ``chef_secteur`` sees his sectors, given as sector *codes* of a CSP
@@ -21,10 +21,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -33,6 +32,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from geo.db.audit import audit
 from geo.db.models import USER_ROLES
 from geo.db.queries import named_query
 from geo.db.unit_of_work import transaction
@@ -43,9 +43,11 @@ ROLES = USER_ROLES
 #: Roles that see every CSP, sector and commune.
 GLOBAL_ROLES = ("admin", "referent")
 MIN_PASSWORD_LENGTH = 12
-#: Failed logins in a row that lock an account, and for how long.
-LOCKOUT_FAILURES = 5
-LOCKOUT_DURATION = dt.timedelta(minutes=15)
+#: Failed logins in a row that cost nothing; after them each failure doubles the account's wait
+#: before its next log-in, from FIRST_THROTTLE up to MAX_THROTTLE (:func:`throttle_delay`).
+FREE_FAILURES = 5
+FIRST_THROTTLE = dt.timedelta(seconds=30)
+MAX_THROTTLE = dt.timedelta(minutes=10)
 #: A chief sees a commune when one of his sectors covers more than this share of it
 #: (so that slivers along a border drawn from another source do not count).
 COMMUNE_SHARE = 0.01
@@ -80,16 +82,20 @@ class WeakPasswordError(AccountError):
     pass
 
 
-class LoginRefused(Exception):
-    """A login that failed; ``reason`` is ``"bad_credentials"`` or ``"locked"``.
+class UnknownUserError(AccountError):
+    pass
 
-    The message never says whether the address exists.
+
+class LoginRefused(Exception):
+    """A login that failed; ``reason`` (``"bad_credentials"`` or ``"throttled"``) is for the audit log.
+
+    The message is the same for every reason: it never says whether the address exists.
     """
 
-    def __init__(self, reason: str, locked_until: dt.datetime | None = None):
+    def __init__(self, reason: str, throttled_until: dt.datetime | None = None):
         self.reason = reason
-        self.locked_until = locked_until
-        super().__init__("Account locked." if reason == "locked" else "Wrong email or password.")
+        self.throttled_until = throttled_until
+        super().__init__("Wrong email or password, or too many recent attempts.")
 
 
 # -- what a user may see -----------------------------------------------------------
@@ -201,7 +207,7 @@ class Account:
     scope: UserScope
     created_at: dt.datetime
     last_login_at: dt.datetime | None
-    locked_until: dt.datetime | None
+    throttled_until: dt.datetime | None
     #: Changes with the password and at each log-out: web sessions carry it, so that both end the old sessions.
     credential_stamp: str = dataclasses.field(repr=False, default="")
 
@@ -422,7 +428,7 @@ def list_users(bind: Engine | Connection) -> list[Account]:
 def _load(conn: Connection, where: str, params: dict, order: str = "u.id", extra: dict | None = None,
           lock: bool = False) -> list[Account]:
     rows = conn.execute(sa.text(f"""
-        SELECT u.id, u.email, u.role, u.display_name, u.active, u.created_at, u.last_login_at, u.locked_until,
+        SELECT u.id, u.email, u.role, u.display_name, u.active, u.created_at, u.last_login_at, u.throttled_until,
                u.password_hash, u.sessions_ended_at,
                COALESCE((SELECT json_agg(json_build_array(c.id, c.name, us.sector_code) ORDER BY c.name, us.sector_code)
                          FROM user_sector us JOIN csp c ON c.id = us.csp_id WHERE us.user_id = u.id), '[]') AS sectors,
@@ -438,7 +444,7 @@ def _account(row) -> Account:
     ended = row["sessions_ended_at"].isoformat() if row["sessions_ended_at"] else ""
     stamp = hashlib.sha256(f"{row['password_hash']}|{ended}".encode()).hexdigest()[:16]
     return Account(row["id"], row["email"], row["role"], row["display_name"], row["active"], scope,
-                   row["created_at"], row["last_login_at"], row["locked_until"], stamp)
+                   row["created_at"], row["last_login_at"], row["throttled_until"], stamp)
 
 
 def end_sessions(conn: Connection, user_id: int) -> None:
@@ -447,16 +453,37 @@ def end_sessions(conn: Connection, user_id: int) -> None:
 
 
 # -- login ----------------------------------------------------------------------------
-def authenticate(bind: Engine | Connection, email: str, password: str, *, ip: str | None = None) -> Account:
+def throttle_delay(failures: int) -> dt.timedelta:
+    """How long an account's log-in waits after ``failures`` failures in a row: growing, bounded.
+
+    The first ``FREE_FAILURES`` cost nothing; each later one doubles the wait, up to
+    ``MAX_THROTTLE``, so that a guesser gets a few tries an hour while the owner is kept
+    waiting minutes at most (and not at all in a browser he logged in from before).
+
+    >>> [int(throttle_delay(n).total_seconds()) for n in (4, 5, 6, 7, 9, 10, 50)]
+    [0, 0, 30, 60, 240, 480, 600]
+    """
+    if failures <= FREE_FAILURES:
+        return dt.timedelta(0)
+    return min(FIRST_THROTTLE * 2 ** min(failures - FREE_FAILURES - 1, 30), MAX_THROTTLE)
+
+
+def authenticate(bind: Engine | Connection, email: str, password: str, *, ip: str | None = None,
+                 known_accounts: Collection[int] = ()) -> Account:
     """The account whose email and password these are, or ``LoginRefused``.
 
-    After ``LOCKOUT_FAILURES`` failures in a row an account is locked for
-    ``LOCKOUT_DURATION``: until then even the right password is refused (reason
-    ``"locked"``). A success resets the count and records ``last_login_at``. Every
-    attempt is written in the audit log (``login.success``, ``login.failure``,
-    ``login.locked``; ``user.lock`` when an account gets locked). An unknown address
-    costs the same time as a wrong password. Given an engine, the failure is committed
-    before ``LoginRefused`` is raised; given a connection, the caller must commit it.
+    After ``FREE_FAILURES`` failures in a row, the account's log-in is slowed: no attempt
+    is accepted before ``throttled_until`` (:func:`throttle_delay`), except from a browser
+    where its owner logged in before (``known_accounts``: the ids of the accounts that
+    browser's signed mark names, checked by the caller). It is never locked: the owner keeps his browser,
+    an admin can lift the wait (:func:`lift_throttle`), and it ends by itself.
+
+    Every attempt costs one argon2 verification, whatever the case (unknown address,
+    wrong password, slowed account), so that the time of the answer tells nothing; the
+    reason is in the audit log only (``login.success``, ``login.failure``,
+    ``login.throttled``; ``user.throttle`` when a failure starts or lengthens a wait). A
+    success resets the count. Given an engine, the failure is committed before
+    ``LoginRefused`` is raised; given a connection, the caller must commit it.
 
     Examples
     --------
@@ -464,20 +491,22 @@ def authenticate(bind: Engine | Connection, email: str, password: str, *, ip: st
     >>> authenticate(engine, "Agent@Example.fr", "un mot de passe long").email
     'agent@example.fr'
     >>> reasons = []
-    >>> for attempt in range(LOCKOUT_FAILURES):
+    >>> for attempt in range(FREE_FAILURES + 1):
     ...     try:
     ...         authenticate(engine, "agent@example.fr", "pas le bon")
     ...     except LoginRefused as refused:
     ...         reasons.append(refused.reason)
     >>> reasons
-    ['bad_credentials', 'bad_credentials', 'bad_credentials', 'bad_credentials', 'locked']
+    ['bad_credentials', 'bad_credentials', 'bad_credentials', 'bad_credentials', 'bad_credentials', 'throttled']
     >>> authenticate(engine, "agent@example.fr", "un mot de passe long")
     Traceback (most recent call last):
     ...
-    geo.accounts.users.LoginRefused: Account locked.
+    geo.accounts.users.LoginRefused: Wrong email or password, or too many recent attempts.
+    >>> agent = get_user(engine, 1)
+    >>> authenticate(engine, "agent@example.fr", "un mot de passe long", known_accounts=[agent.id]).email
+    'agent@example.fr'
     """
     email = normalize_email(email)
-    refused: LoginRefused | None = None
     with transaction(bind) as conn:
         found = _load(conn, "u.email = :e", {"e": email}, lock=True) if email else []
         if not found:
@@ -486,42 +515,71 @@ def authenticate(bind: Engine | Connection, email: str, password: str, *, ip: st
             refused = LoginRefused("bad_credentials")
         else:
             user = found[0]
-            now = conn.execute(sa.text("SELECT now()")).scalar_one()
-            password_hash = conn.execute(sa.text("SELECT password_hash FROM app_user WHERE id = :id"),
-                                         {"id": user.id}).scalar_one()
-            if user.locked_until is not None and user.locked_until > now:
-                audit(conn, "login.locked", user_id=user.id, target=email,
-                      details={"locked_until": user.locked_until.isoformat()}, ip=ip)
-                refused = LoginRefused("locked", user.locked_until)
-            elif not verify_password(password_hash, password or ""):
-                refused = _record_failure(conn, user, now, ip)
-            elif not user.active:
-                audit(conn, "login.failure", user_id=user.id, target=email, details={"reason": "inactive"}, ip=ip)
-                refused = LoginRefused("bad_credentials")
-            else:
-                new_hash = hash_password(password) if _HASHER.check_needs_rehash(password_hash) else password_hash
-                conn.execute(sa.text(
-                    "UPDATE app_user SET failed_logins = 0, locked_until = NULL, last_login_at = now(), "
-                    "password_hash = :h WHERE id = :id"), {"id": user.id, "h": new_hash})
-                audit(conn, "login.success", user_id=user.id, target=email, ip=ip)
+            refused = _check_login(conn, user, password or "", ip, user.id in known_accounts)
+            if refused is None:
                 return _load(conn, "u.id = :id", {"id": user.id})[0]
     raise refused
 
 
-def _record_failure(conn: Connection, user: Account, now: dt.datetime, ip: str | None) -> LoginRefused:
-    failures = conn.execute(sa.text("SELECT failed_logins FROM app_user WHERE id = :id"),
-                            {"id": user.id}).scalar_one() + 1
-    audit(conn, "login.failure", user_id=user.id, target=user.email,
-          details={"reason": "wrong password", "failures": failures}, ip=ip)
-    if failures < LOCKOUT_FAILURES:
-        conn.execute(sa.text("UPDATE app_user SET failed_logins = :n WHERE id = :id"), {"n": failures, "id": user.id})
+def _check_login(conn: Connection, user: Account, password: str, ip: str | None, known: bool) -> LoginRefused | None:
+    """None for a success (recorded), else the refusal (recorded)."""
+    now, password_hash, failures = conn.execute(sa.text(
+        "SELECT now(), password_hash, failed_logins FROM app_user WHERE id = :id"), {"id": user.id}).one()
+    right = verify_password(password_hash, password)  # even when slowed: the same time for every answer
+    if user.throttled_until is not None and user.throttled_until > now and not known:
+        audit(conn, "login.throttled", user_id=user.id, target=user.email,
+              details={"throttled_until": user.throttled_until.isoformat()}, ip=ip)
+        return LoginRefused("throttled", user.throttled_until)
+    if not right:
+        return _record_failure(conn, user, failures + 1, now, ip, known)
+    if not user.active:
+        audit(conn, "login.failure", user_id=user.id, target=user.email, details={"reason": "inactive"}, ip=ip)
         return LoginRefused("bad_credentials")
-    until = now + LOCKOUT_DURATION
-    conn.execute(sa.text("UPDATE app_user SET failed_logins = 0, locked_until = :t WHERE id = :id"),
-                 {"t": until, "id": user.id})
-    audit(conn, "user.lock", user_id=user.id, target=user.email,
-          details={"failures": failures, "locked_until": until.isoformat()}, ip=ip)
-    return LoginRefused("locked", until)
+    new_hash = hash_password(password) if _HASHER.check_needs_rehash(password_hash) else password_hash
+    conn.execute(sa.text(
+        "UPDATE app_user SET failed_logins = 0, throttled_until = NULL, last_login_at = now(), "
+        "password_hash = :h WHERE id = :id"), {"id": user.id, "h": new_hash})
+    audit(conn, "login.success", user_id=user.id, target=user.email,
+          details={"known_browser": True} if known else None, ip=ip)
+    return None
+
+
+def _record_failure(conn: Connection, user: Account, failures: int, now: dt.datetime, ip: str | None,
+                    known: bool) -> LoginRefused:
+    audit(conn, "login.failure", user_id=user.id, target=user.email,
+          details={"reason": "wrong password", "failures": failures, "known_browser": known}, ip=ip)
+    delay = throttle_delay(failures)
+    until = now + delay if delay else None
+    conn.execute(sa.text("UPDATE app_user SET failed_logins = :n, throttled_until = :t WHERE id = :id"),
+                 {"n": failures, "t": until, "id": user.id})
+    if until is None:
+        return LoginRefused("bad_credentials")
+    audit(conn, "user.throttle", user_id=user.id, target=user.email,
+          details={"failures": failures, "throttled_until": until.isoformat()}, ip=ip)
+    return LoginRefused("throttled", until)
+
+
+def lift_throttle(bind: Engine | Connection, email: str, *, actor_id: int | None = None,
+                  ip: str | None = None) -> Account:
+    """End an account's wait after failed logins (an admin, for an owner who lost his browser).
+
+    >>> _ = create_user(engine, "attendre@example.fr", "admin", "un mot de passe long")
+    >>> lift_throttle(engine, "attendre@example.fr").throttled_until is None
+    True
+    >>> lift_throttle(engine, "personne@example.fr")
+    Traceback (most recent call last):
+    ...
+    geo.accounts.users.UnknownUserError: No user has the email personne@example.fr.
+    """
+    email = normalize_email(email)
+    with transaction(bind) as conn:
+        user_id = conn.execute(sa.text(
+            "UPDATE app_user SET failed_logins = 0, throttled_until = NULL WHERE email = :e RETURNING id"),
+            {"e": email}).scalar()
+        if user_id is None:
+            raise UnknownUserError(f"No user has the email {email}.")
+        audit(conn, "user.unthrottle", user_id=actor_id, target=email, ip=ip)
+        return _load(conn, "u.id = :id", {"id": user_id})[0]
 
 
 def _dummy_hash() -> str:
@@ -531,32 +589,10 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH
 
 
-# -- audit log --------------------------------------------------------------------------
-def audit(conn: Connection, action: str, *, user_id: int | None = None, target: str | None = None,
-          details: dict | None = None, ip: str | None = None) -> None:
-    """Append one row to ``audit_log`` in the caller's transaction.
-
-    ``action`` is a dotted verb (``user.create``, ``login.success``...), ``target``
-    what it acted on (an email, ``problem:12``...), ``details`` anything JSON can hold
-    (never a password).
-
-    Examples
-    --------
-    >>> with engine.begin() as conn:
-    ...     audit(conn, "export.sectors", target="csp:CSP Belfort", details={"format": "gpkg"}, ip="127.0.0.1")
-    >>> with engine.connect() as conn:
-    ...     conn.execute(sa.text("SELECT action, target, details FROM audit_log")).one()
-    ('export.sectors', 'csp:CSP Belfort', {'format': 'gpkg'})
-    """
-    conn.execute(sa.text("INSERT INTO audit_log (user_id, action, target, details, ip) "
-                         "VALUES (:u, :a, :t, CAST(:d AS jsonb), :ip)"),
-                 {"u": user_id, "a": action, "t": target, "d": json.dumps(details or {}, default=str), "ip": ip})
-
-
 __all__ = [
-    "GLOBAL_ROLES", "LOCKOUT_DURATION", "LOCKOUT_FAILURES", "MIN_PASSWORD_LENGTH", "ROLES",
+    "FIRST_THROTTLE", "FREE_FAILURES", "GLOBAL_ROLES", "MAX_THROTTLE", "MIN_PASSWORD_LENGTH", "ROLES",
     "Account", "AccountError", "DuplicateEmailError", "InvalidEmailError", "LoginRefused", "NewUser",
-    "ScopeError", "SectorRef", "UnknownRoleError", "UserScope", "WeakPasswordError",
+    "ScopeError", "SectorRef", "UnknownRoleError", "UnknownUserError", "UserScope", "WeakPasswordError",
     "audit", "authenticate", "can_see_commune", "visible_communes", "check_password", "create_user", "generate_password",
-    "get_user", "hash_password", "list_users", "normalize_email", "verify_password",
+    "get_user", "hash_password", "lift_throttle", "list_users", "throttle_delay", "normalize_email", "verify_password",
 ]

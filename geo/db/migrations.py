@@ -44,9 +44,30 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
         command.upgrade(config, "head")
         # Reference data kept in files, not in migrations: brought in step each time.
         sync_categories(conn)
-        # The app's role logs in with a password kept out of the migrations (migration 0006 creates it).
-        conn.execute(sa.text(f"ALTER ROLE {APP_ROLE} LOGIN PASSWORD " + _literal(conn, app_password())))
+        ensure_app_role(conn)
     return before, head_revision()
+
+
+def ensure_app_role(conn) -> None:
+    """Make the web app's role ready on this server and database: what no migration file or dump can carry.
+
+    Roles belong to the server, not to a database: migration 0006 creates ``psq_app``
+    on the server it first runs on, but a dump restored on another server finds none
+    (geo/db/backup.py calls this before ``pg_restore``, whose grants name the role).
+    Its password is kept out of the migrations and dumps; its settings (``jit = off``,
+    migration 0007) and the right to connect to this database are not in a dump either.
+    Idempotent.
+    """
+    conn.execute(sa.text(f"""
+        DO $$ BEGIN
+            CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
+        EXCEPTION WHEN duplicate_object THEN NULL;
+        END $$;
+        DO $$ BEGIN
+            EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO {APP_ROLE}', current_database());
+        END $$;
+        ALTER ROLE {APP_ROLE} SET jit = off"""))
+    conn.execute(sa.text(f"ALTER ROLE {APP_ROLE} LOGIN PASSWORD " + _literal(conn, app_password())))
 
 
 def _literal(conn, text: str) -> str:

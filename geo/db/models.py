@@ -349,8 +349,10 @@ class AppUser(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     failed_logins: Mapped[int] = mapped_column(
-        Integer, server_default="0", comment="Failed logins since the last success or the last lockout.")
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+        Integer, server_default="0", comment="Failed logins since the last success.")
+    throttled_until: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True),
+        comment="After repeated failures, no log-in before this time but from a browser the owner used before.")
     sessions_ended_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), comment="Last log-out: the sessions opened before it no longer open the account.")
 
@@ -375,7 +377,10 @@ class UserCommune(Base):
 
 
 class AuditLog(Base):
-    """One account write or login attempt; append-only (a trigger refuses UPDATE and DELETE)."""
+    """One write, export or login attempt; append-only (a trigger refuses UPDATE and DELETE).
+
+    Every statement writing a table of data adds a ``write.*`` row by a trigger (migration 0011).
+    """
 
     __tablename__ = "audit_log"
     __table_args__ = (
@@ -392,6 +397,18 @@ class AuditLog(Base):
     target: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSONB, server_default="{}")
     ip: Mapped[str | None] = mapped_column(Text)
+
+
+class RateLimit(Base):
+    """A counter of Flask-Limiter (a fixed window), shared by every worker; unlogged."""
+
+    __tablename__ = "rate_limit"
+    __table_args__ = (CheckConstraint("hits >= 0"), {"prefixes": ["UNLOGGED"],
+                      "comment": "Counters of Flask-Limiter (fixed windows), shared by every worker."})
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class PatrolZone(Base):

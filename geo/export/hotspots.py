@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine
 
 from geo.analysis.hotspots import HotspotInputError
 from geo.analysis.hotspots.hexgrid import hex_polygons
-from geo.db.unit_of_work import connection
+from geo.db.audit import audit
+from geo.db.unit_of_work import connection, transaction
 from geo.export.vector import write_vector
 
 _CELLS = """
@@ -53,4 +54,8 @@ def run_frame(engine: Engine, run_id: int) -> tuple[str, gpd.GeoDataFrame]:
 
 def export_hotspots(engine: Engine, run_id: int, fmt: str, out: Path | None) -> tuple[int, bytes | None]:
     method, frame = run_frame(engine, run_id)
-    return len(frame), write_vector(frame, fmt, out, layer=f"hotspot_{method}_{run_id}", gpkg_crs=4326)
+    content = write_vector(frame, fmt, out, layer=f"hotspot_{method}_{run_id}", gpkg_crs=4326)
+    with transaction(engine) as conn:
+        audit(conn, "export.hotspots", target=f"hotspot_run:{run_id}",
+              details={"format": fmt, "rows": len(frame), "file": str(out) if out else "stdout"})
+    return len(frame), content

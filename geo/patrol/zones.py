@@ -37,11 +37,12 @@ from shapely.validation import explain_validity
 from sqlalchemy.engine import Connection, Engine
 
 from geo.accounts.policy import permission_allowed
-from geo.accounts.users import UserScope, audit
+from geo.accounts.users import UserScope
 from geo.analysis.hotspots import Grid
 from geo.analysis.methods import cell_squares, dbscan_clusters, gistar_cells
 from geo.analysis.points import fetch_points
 from geo.analysis.scopes import area_on_day, sector_on_day
+from geo.db.audit import audit
 from geo.db.queries import named_query
 from geo.db.unit_of_work import connection, transaction
 from geo.errors import Forbidden, NotFound, PsqError
@@ -506,6 +507,15 @@ def list_zones(engine: Engine, scope: UserScope, csp_id: int, sector_code: str) 
         rows = conn.execute(named_query("patrol_zones"), {
             "id": None, "csp": csp_id, "code": sector_code, "sectors": visible_sectors(scope)}).all()
     return [_zone_dict(r) for r in rows]
+
+
+def export_zones(bind: Engine | Connection, actor: Actor, csp_id: int, sector_code: str) -> dict:
+    """The live zones of a sector as GeoJSON (:func:`zones_geojson`), the export written in the audit log."""
+    with transaction(bind) as conn:
+        zones = list_zones(conn, actor.scope, csp_id, sector_code)
+        audit(conn, "export.patrol_zones", user_id=actor.user_id, target=f"sector:{csp_id}:{sector_code}",
+              details={"format": "geojson", "zones": len(zones)}, ip=actor.ip)
+    return zones_geojson(zones)
 
 
 def zones_geojson(zones: list[dict]) -> dict:

@@ -61,8 +61,9 @@ from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
 from sqlalchemy.engine import Connection, Engine
 
+from geo.db.audit import audit
 from geo.db.queries import named_query
-from geo.db.unit_of_work import connection
+from geo.db.unit_of_work import connection, transaction
 from geo.errors import PsqError
 from geo.settings import SRID, local_today
 
@@ -301,7 +302,10 @@ def territory_basemap(bind: Engine | Connection, path: Path, day: dt.date | None
     (True, 10)
     """
     communes, sectors = territory_frames(bind, day or local_today())
-    return build_basemap(communes, sectors, path, min_zoom, max_zoom)
+    report = build_basemap(communes, sectors, path, min_zoom, max_zoom)
+    with transaction(bind) as conn:
+        audit(conn, "export.basemap", target=str(path), details={"tiles": report.tiles, "as_of": day or local_today()})
+    return report
 
 
 def territory_frames(bind: Engine | Connection, day: dt.date) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:

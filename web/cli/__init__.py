@@ -12,7 +12,7 @@ import click
 from web.cli import database, export, hotspots, load, serve, users
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("psq", context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Sector maps and hotspots for the police de sécurité du quotidien."""
 

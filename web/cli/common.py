@@ -61,6 +61,10 @@ def user_errors(command):
 
 
 def engine():
+    """The database engine of a command, its connections named after it (``psq load occurrences``):
+    the audit log's trigger records that name as the way each write came."""
     from geo.db import engine as database  # imported when a command runs: `psq --help` stays quick
 
-    return database.create_engine()
+    context = click.get_current_context(silent=True)
+    name = context.command_path if context else "psq"
+    return database.create_engine(connect_args={"application_name": name[:63]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -84,3 +85,52 @@ def db_migrate():
 
     before, after = migrate(engine())
     click.echo(f"Schema at revision {after}" + (" (already up to date)." if before == after else f" (was {before})."))
+
+
+@db.command("dump")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@user_errors
+def db_dump(file):
+    """Write the whole database (schema, data, row-level security, grants) to FILE (pg_dump's custom format)."""
+    from geo.db import engine as database
+    from geo.db.backup import dump
+
+    done = dump(database.database_url(), file)
+    click.echo(f"Dumped the {done.database} to {file}: {_size(done.size)} in {done.seconds:.1f} s, "
+               f"{len(done.tables)} tables, {done.rows:,} rows.")
+    _echo_tables(done.tables)
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--into", "url", metavar="URL",
+              help="URL of the empty database to restore into (default: the current database, which must be empty).")
+@user_errors
+def db_restore(file, url):
+    """Restore a dump written by `psq db dump` into an empty database, in one transaction."""
+    from geo.db import engine as database
+    from geo.db.backup import restore
+
+    done = restore(url or database.database_url(), file)
+    click.echo(f"Restored {file} into the {done.database} in {done.seconds:.1f} s: "
+               f"{len(done.tables)} tables, {done.rows:,} rows.")
+    _echo_tables(done.tables)
+
+
+def _echo_tables(tables: dict) -> None:
+    """The rows of each table that has some, then how many are empty."""
+    for table, (rows, _) in sorted(tables.items()):
+        if rows:
+            click.echo(f"  {table:<24} {rows:>10,}")
+    empty = sum(1 for rows, _ in tables.values() if not rows)
+    if empty:
+        click.echo(f"  and {empty} empty tables.")
+
+
+def _size(size: int) -> str:
+    """A file size in words.
+
+    >>> _size(1_234_567), _size(900)
+    ('1.2 MB', '900 bytes')
+    """
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size:,} bytes"

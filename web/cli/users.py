@@ -45,6 +45,17 @@ def add_user(email, role, password, sectors, csp, commune, display_name):
         click.echo("It is shown only this once: give it to the user, who should keep it safe.", err=True)
 
 
+@users.command("unthrottle")
+@click.argument("email")
+@account_errors
+def unthrottle_user(email):
+    """End the wait of an account after failed logins (for an owner logging in from a new browser)."""
+    from geo.accounts.users import lift_throttle
+
+    user = lift_throttle(_engine(), email)
+    click.echo(f"{user.email} may log in again: the wait after failed logins is lifted.")
+
+
 @users.command("list")
 @account_errors
 def list_users_command():

@@ -146,7 +146,7 @@ def api_delete(zone_id: int):
 def api_export(csp: str, code: str):
     csp_id = _csp_id(csp)
     require_sector(csp_id, code, "zone.edit")
-    response = jsonify(pz.zones_geojson(pz.list_zones(get_db(), current_scope(), csp_id, code)))
+    response = jsonify(pz.export_zones(get_db(), _actor(), csp_id, code))
     response.headers["Content-Disposition"] = f'attachment; filename="zones-{code}.geojson"'
     response.mimetype = "application/geo+json"
     return response
