@@ -18,6 +18,8 @@ BENCHMARKS = {
     "calibration": "Calibration of the hot spot significance: null data and planted clusters",
     "ingest": "Ingest of occurrences into PostGIS",
     "load": "Pages and map endpoints under 1, 8 and 32 concurrent clients",
+    "import_latency": "Imports never block readers",
+    "locust_run": "Load with locust",
 }
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 

@@ -170,7 +170,7 @@ def tiles_covering(bounds: tuple[float, float, float, float], z: int) -> list[tu
     return [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
 
 
-def _bbox(bounds, shift: float = 0.0) -> str:
+def view_bbox(bounds, shift: float = 0.0) -> str:
     """The bbox parameter of a view on ``bounds``, moved east by ``shift`` of its width (a pan)."""
     lon0, lat0, lon1, lat1 = bounds
     dx = (lon1 - lon0) * shift
@@ -181,11 +181,11 @@ def sector_visit(code: str, bounds, tiles: list[tuple[int, int, int]], start: in
     """One visit of a sector: the page, its cells for the view and a panned view, four tiles."""
     base = f"/secteur/{quote(CSP)}/{code}"
     api = f"/api/secteurs/{quote(CSP)}/{code}"
-    visit = [Request("sector page", base), Request("sector cells", f"{api}/cellules?bbox={_bbox(bounds)}")]
+    visit = [Request("sector page", base), Request("sector cells", f"{api}/cellules?bbox={view_bbox(bounds)}")]
     for k in range(4):
         z, x, y = tiles[(start + k) % len(tiles)]
         visit.append(Request("sector tile", f"{api}/tuiles/{z}/{x}/{y}.mvt"))
-    visit.append(Request("sector cells", f"{api}/cellules?bbox={_bbox(bounds, 0.5)}"))
+    visit.append(Request("sector cells", f"{api}/cellules?bbox={view_bbox(bounds, 0.5)}"))
     return visit
 
 
@@ -302,7 +302,7 @@ def play_sequentially(sessions: list[requests.Session], plans: list[list[Request
     return results, time.perf_counter() - started
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
@@ -318,7 +318,7 @@ def summary(results: list[Result], wall: float) -> dict:
             continue
         times = [r.seconds * 1000 for r in rs]
         endpoints[name] = {"count": len(rs), "errors": sum(not r.ok for r in rs),
-                           "median_ms": statistics.median(times), "p95_ms": _percentile(times, 0.95),
+                           "median_ms": statistics.median(times), "p95_ms": percentile(times, 0.95),
                            "max_ms": max(times), "median_bytes": statistics.median(r.size for r in rs)}
     statuses = defaultdict(int)
     for r in results:
@@ -413,7 +413,7 @@ def run(clients: int = CLIENTS, requests_per_client: int = REQUESTS) -> dict:
         api = f"/api/secteurs/{quote(CSP)}/{code}"
         middle = tiles_covering(bounds, TILE_ZOOMS[0])[len(tiles_covering(bounds, TILE_ZOOMS[0])) // 2]
         single = {
-            "cells": single_view(chief, base, Request("sector cells", f"{api}/cellules?bbox={_bbox(bounds)}"),
+            "cells": single_view(chief, base, Request("sector cells", f"{api}/cellules?bbox={view_bbox(bounds)}"),
                                  SINGLE_VIEW_REPEATS),
             "tile": single_view(chief, base, Request("sector tile", f"{api}/tuiles/{middle[0]}/{middle[1]}/"
                                                                      f"{middle[2]}.mvt"), SINGLE_VIEW_REPEATS),
