@@ -150,6 +150,8 @@ def login_gate():
     if current_user.is_authenticated:  # the second lock: the database shows only his scope's rows
         apply_scope(current_user.scope, current_user.account.id)
     if endpoint.startswith("auth."):
+        if not current_user.is_authenticated and request.method == "POST":
+            apply_scope(None)  # no scope, but the client's address for the audit of the log-in's writes
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
