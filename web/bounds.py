@@ -6,7 +6,8 @@
 - an integer in the path beyond PostgreSQL's ``integer`` (a zone id of 2^31): 404, as an
   id that does not exist;
 - a JSON body (:func:`json_object`): an object, at most ``MAX_JSON_DEPTH`` levels deep, no
-  NUL nor lone surrogate in any string, else 400 with one French sentence.
+  NUL nor lone surrogate in any string, no NaN nor Infinity (which Python reads but JSON has
+  not: ``int(Infinity)`` was a 500), else 400 with one French sentence.
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ def json_object() -> dict:
     if not raw.strip():
         abort(400, description="Le corps de la requête est vide : un objet JSON est attendu.")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_no_constant)
+    except _NotANumber as error:
+        abort(400, description=f"Le JSON contient {error.args[0]}, qui n'est pas un nombre du JSON : donnez un "
+                               "nombre fini.")
     except RecursionError:
         abort(400, description="Le JSON est imbriqué trop profondément.")
     except (ValueError, UnicodeDecodeError) as error:
@@ -50,6 +54,14 @@ def json_object() -> dict:
         abort(400, description=f"Un objet JSON est attendu, pas {_kind(data)}.")
     _check_value(data, 1, current_app.config["MAX_JSON_DEPTH"])
     return data
+
+
+class _NotANumber(ValueError):
+    """NaN, Infinity or -Infinity in a body: Python's json reads them, RFC 8259 has no such number."""
+
+
+def _no_constant(token: str):
+    raise _NotANumber(token)
 
 
 def _check_value(value, depth: int, limit: int) -> None:

@@ -28,6 +28,9 @@ TERRITORY_MARGIN_M = 20_000
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _FRENCH = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}( \d{1,2}[:h]\d{2}(:\d{2})?)?$")
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_YEAR = re.compile(r"^(\d{4})-|^\d{1,2}/\d{1,2}/(\d{4})")
+#: The years a date of a file may have: within what a timestamp of pandas holds (1677 to 2262).
+YEARS_ACCEPTED = (1900, 2200)
 FRENCH_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y")
 
 
@@ -174,7 +177,8 @@ def check_coordinates(first: pd.Series, second: pd.Series, names: tuple[str, str
     missing = (first == "") | (second == "")
     faults.add(missing, f"missing coordinates ({names[0]} or {names[1]} is empty)")
     for raw, number, name in ((first, a, names[0]), (second, b, names[1])):
-        faults.add((raw != "") & number.isna(), name + " '{}' is not a number", raw)
+        # inf, -inf and 1e309 are numbers to Arrow, but no place: refused as NaN is.
+        faults.add((raw != "") & ~np.isfinite(number.to_numpy(dtype=float)), name + " '{}' is not a number", raw)
     a, b = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
     usable = np.isfinite(a) & np.isfinite(b)
     if geographic:
@@ -227,6 +231,13 @@ def parse_dates(values: pd.Series, tz: str, faults: Faults, now: dt.datetime | N
     faults.add(values == "", "missing date")
     iso = values.str.match(_ISO)
     french = values.str.match(_FRENCH)
+    # Years a nanosecond timestamp cannot hold (0001-01-01, 9999-12-31) are refused before parsing.
+    years = values.str.extract(_YEAR)
+    years = pd.to_numeric(years[0].fillna(years[1]), errors="coerce")
+    far = (iso | french) & ~years.between(*YEARS_ACCEPTED)
+    faults.add(far, f"date '{{}}' is outside the years {YEARS_ACCEPTED[0]} to {YEARS_ACCEPTED[1]}", values)
+    shaped = iso | french
+    iso, french = iso & ~far, french & ~far
     aware = iso & values.str.contains(_OFFSET)
     if aware.any():
         result[aware] = pd.to_datetime(values[aware], format="ISO8601", utc=True, errors="coerce")
@@ -242,8 +253,7 @@ def parse_dates(values: pd.Series, tz: str, faults: Faults, now: dt.datetime | N
                 break
             parsed[todo] = pd.to_datetime(cleaned[todo], format=fmt, errors="coerce")
         result[french] = _localize(parsed, tz)
-    shaped = iso | french
-    faults.add(shaped & result.isna(), "date '{}' does not exist", values)
+    faults.add((iso | french) & result.isna(), "date '{}' does not exist", values)
     faults.add(~shaped & (values != ""), "date '{}' is not ISO 8601 (2024-03-05T21:30) or dd/mm/yyyy [HH:MM]", values)
     now = pd.Timestamp(now or dt.datetime.now(dt.timezone.utc))
     faults.add(result > now + pd.Timedelta(days=1), "date '{}' is in the future", values)

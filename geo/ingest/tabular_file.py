@@ -8,6 +8,7 @@ feature number) so that each fault can be named where the user will find it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import io
@@ -72,6 +73,12 @@ def decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
                 f"{name} is not valid {encoding}: byte 0x{data[exc.start]:02x} on line {line} cannot be read; "
                 "give the right --encoding (utf-8, cp1252, latin-1)."
             ) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # "Unicode text" of Excel and Notepad
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise VectorFileError(f"{name} starts as UTF-16 but byte {exc.start} cannot be read as UTF-16; give "
+                                  "the right --encoding (utf-8, cp1252, latin-1).") from None
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -87,6 +94,10 @@ def _read_csv(path: Path, encoding: str | None) -> RowTable:
     text, used = decode(path.read_bytes(), path.name, encoding)
     if not text.strip():
         raise VectorFileError(f"{path.name} is empty: there is nothing to load.")
+    if "\x00" in text:  # PostgreSQL stores no NUL in text: refused here, with its line, not by COPY
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise VectorFileError(f"{path.name}, line {line}: a NUL character (\\0) cannot be loaded; remove it (or, if "
+                              "the file is UTF-16, give --encoding utf-16).")
     first_line = text.split("\n", 1)[0].lstrip("\ufeff")
     try:
         sep = csv.Sniffer().sniff(first_line + "\n", delimiters=",;\t|").delimiter

@@ -9,6 +9,7 @@ that declares none is read as lon/lat only if its coordinates can be lon/lat.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -134,9 +135,12 @@ def _source(path: Path, suffix: str) -> str:
     if suffix != ".zip":
         return str(path)
     try:
-        members = zipfile.ZipFile(path).namelist()
-    except zipfile.BadZipFile:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, NotImplementedError):
         raise VectorFileError(f"{path.name} is not a readable zip archive (truncated or corrupt).") from None
+    _check_members(path.name, infos)
+    members = [info.filename for info in infos]
     shapefiles = [m for m in members if m.lower().endswith(".shp")]
     if len(shapefiles) != 1:
         raise VectorFileError(
@@ -144,6 +148,34 @@ def _source(path: Path, suffix: str) -> str:
             + (f" ({', '.join(shapefiles)})." if shapefiles else ".")
         )
     return f"/vsizip/{path}/{shapefiles[0]}"
+
+
+#: A zipped shapefile is read in place (GDAL's /vsizip), never unpacked, but GDAL may inflate a member
+#: whole: an archive declaring more than this, in all, is refused before anything is inflated.
+MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def _check_members(name: str, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse an archive whose members climb out of it (``../``, an absolute path) or would unzip to more
+    than ``MAX_UNZIPPED_BYTES`` (a zip bomb), from what the archive declares: nothing is inflated here."""
+    for info in infos:
+        member = info.filename
+        parts = re.split(r"[/\\]", member)
+        if member.startswith(("/", "\\")) or _DRIVE.match(member) or ".." in parts or "\x00" in member:
+            raise VectorFileError(f"{name}: the member {member} lies outside the archive (an absolute path or one "
+                                  "with '..'): refused; zip the shapefile's files alone, without folders above them.")
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNZIPPED_BYTES:
+        largest = max(infos, key=lambda info: info.file_size)
+        raise VectorFileError(
+            f"{name}: {largest.filename} would unzip to {_mib(largest.file_size)} from {_mib(largest.compress_size)}"
+            f"{' (a zip bomb?)' if largest.file_size > 100 * max(largest.compress_size, 1) else ''}: a zipped "
+            f"shapefile may hold at most {_mib(MAX_UNZIPPED_BYTES)}; unzip it yourself and load the .shp.")
+
+
+def _mib(size: int) -> str:
+    return f"{max(round(size / (1 << 20)), 1):,} MiB"
 
 
 def _choose_layer(source: str, name: str, kind: str, layer: str | None) -> str | None:
