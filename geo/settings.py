@@ -39,6 +39,9 @@ DBSCAN_MIN_POINTS = 10
 #: millimetres; an area tolerance cannot tell that from a change (a 30 km outline moved
 #: by half a centimetre changes the area by 150 m²), a distance can.
 SAME_BOUNDARY_M = 0.5
+#: How long an import waits for its locks (PostgreSQL's lock_timeout) when a stronger lock is held (a
+#: migration, a manual LOCK TABLE): then it stops, nothing written, rather than wait in the lock queue.
+IMPORT_LOCK_TIMEOUT = "5s"
 
 
 def local_today() -> dt.date:

@@ -7,6 +7,10 @@ rejects CSV with a reason column. Writing is a COPY into a staging table, then o
 set-based INSERT that attributes each point to the sector valid on its local day, its
 commune, CSP and EPCI (DESIGN.md section 9: no per-row work). Re-importing a file adds
 nothing: occurrences are unique by (source, external id).
+
+An import never holds a reader (DESIGN.md section 9): it takes no lock stronger than
+ROW EXCLUSIVE, keeps the indexes and updates them as it inserts, and stays one
+transaction, so that a killed import leaves nothing written (:func:`lock_for_import`).
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from geo.db.queries import named_query
 from geo.db.unit_of_work import transaction
+from geo.errors import PsqError
 from geo.ingest import row_checks
 from geo.ingest.row_checks import Faults, Territory
 from geo.ingest.tabular_file import RowTable, read_rows, resolve_columns
 from geo.ingest.vector_file import VectorFileError
 from geo.progress import progress
-from geo.settings import LOCAL_TZ
+from geo.settings import IMPORT_LOCK_TIMEOUT, LOCAL_TZ
 
 # Field -> header names recognised without --map (lower case).
 FIELDS = {
@@ -254,7 +259,12 @@ def _check_problem_links(conn: Connection, checked: CheckedRows, source: str) ->
 def write_occurrences(conn: Connection, good: pd.DataFrame, source: str, *, file: str | None,
                       read: int, rejected: int = 0) -> tuple[int, int]:
     """COPY canonical rows to a staging table, then attribute and insert them in one
-    statement. Returns (rows written, rows outside every sector)."""
+    statement. Returns (rows written, rows outside every sector).
+
+    Raises :class:`ImportLockedError` (nothing written) when another session holds a lock
+    on the occurrence table longer than ``IMPORT_LOCK_TIMEOUT``.
+    """
+    lock_for_import(conn, "occurrence", "import_batch")
     conn.execute(sa.text(_STAGING))
     _copy_frame(conn, good)
     batch = conn.execute(sa.text(
@@ -263,32 +273,71 @@ def write_occurrences(conn: Connection, good: pd.DataFrame, source: str, *, file
         "RETURNING id"), {"source": source, "file": file, "read": read, "rejected": rejected}).scalar_one()
     # JIT compiling this plan costs more than it saves at any batch size seen here.
     conn.execute(sa.text("SET LOCAL jit = off"))
-    bulk = _is_bulk(conn, len(good))
-    if bulk:
-        conn.execute(sa.text("DROP INDEX occurrence_geom_idx, occurrence_occurred_at_brin, occurrence_sector_time_idx"))
+    # The indexes stay and are updated row by row: dropping them and building them again
+    # after (about 13 s faster a million rows, bench/import_latency.py) takes an ACCESS
+    # EXCLUSIVE lock that would hold every reader until the commit.
     written, outside = conn.execute(named_query("occurrence_attribute_insert"),
                                     {"source": source, "batch": batch, "tz": DEFAULT_TZ}).one()
-    if bulk:
-        for statement in named_query("occurrence_secondary_indexes").text.split(";"):
-            if "CREATE INDEX" in statement:
-                conn.execute(sa.text(statement))
+    if written:
+        # New pages are in no BRIN range until a vacuum summarises them: summarise them now, so
+        # that the rows are indexed at the commit. SHARE UPDATE EXCLUSIVE: readers and writers go on.
+        conn.execute(sa.text("SELECT brin_summarize_new_values('occurrence_occurred_at_brin')"))
     conn.execute(sa.text(
         "UPDATE import_batch SET rows_written = :w, rows_already_present = :a, rows_outside_sectors = :o "
         "WHERE id = :id"), {"w": written, "a": len(good) - written, "o": outside, "id": batch})
     return written, outside
 
 
-# A load at least this large, and at least as large as the table, rebuilds the
-# secondary indexes instead of updating them row by row. The rebuild locks the table
-# for the rest of the transaction: fine for the initial loads it is meant for.
-BULK_MIN_ROWS = 100_000
+class ImportLockedError(PsqError):
+    """Another session held a lock on the table longer than ``IMPORT_LOCK_TIMEOUT``; nothing was written.
+
+    >>> str(ImportLockedError("occurrence"))
+    'The occurrence table is locked by another session; try again (nothing was written).'
+    """
+
+    status = 409
+
+    def __init__(self, table: str):
+        super().__init__(f"The {table} table is locked by another session; try again (nothing was written).",
+                         user_message="Une autre session verrouille les données à importer ; réessayez plus tard.")
 
 
-def _is_bulk(conn: Connection, rows: int) -> bool:
-    if rows < BULK_MIN_ROWS:
-        return False
-    estimate = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE oid = 'occurrence'::regclass")).scalar()
-    return rows >= max(estimate, 0)
+def lock_for_import(conn: Connection, *tables: str) -> None:
+    """Take the import's locks on ``tables`` first, waiting at most ``IMPORT_LOCK_TIMEOUT``.
+
+    ROW EXCLUSIVE, what INSERT and UPDATE take anyway: readers (ACCESS SHARE) and other
+    imports go on beside it. Only a session holding a stronger lock (a migration, a manual
+    ``LOCK TABLE``, ``VACUUM FULL``) makes it wait; past the timeout the import stops with
+    :class:`ImportLockedError` (naming the first table) rather than wait in the lock queue.
+    Once the locks are held the timeout is lifted: what the import may wait for afterwards
+    (another import's rows of the same ids, the ``data_version`` counter) holds no reader,
+    and failing after the work is done would waste it.
+
+    For the rest of the transaction its backend also checks every second that the client
+    is still there, so that a killed loader's statement stops at once, not at its end.
+
+    Examples
+    --------
+    >>> with engine.begin() as conn:
+    ...     lock_for_import(conn, "occurrence", "import_batch")
+    ...     conn.execute(sa.text("SELECT current_setting('lock_timeout')")).scalar()
+    '0'
+    """
+    before = conn.execute(sa.text(
+        "SELECT current_setting('lock_timeout'), set_config('lock_timeout', :timeout, true), "
+        "set_config('client_connection_check_interval', '1s', true)"),
+        {"timeout": IMPORT_LOCK_TIMEOUT}).scalar_one()
+    try:
+        conn.execute(sa.text(f"LOCK TABLE {', '.join(tables)} IN ROW EXCLUSIVE MODE"))
+    except sa.exc.OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise ImportLockedError(tables[0]) from None
+        raise
+    conn.execute(sa.text("SELECT set_config('lock_timeout', :before, true)"), {"before": before})
+
+
+#: SQLSTATE of a lock not obtained within lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 _STAGING = """

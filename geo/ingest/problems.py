@@ -26,7 +26,7 @@ from geo.db.bulk import copy_rows, ewkb_hex
 from geo.db.queries import named_query
 from geo.db.unit_of_work import transaction
 from geo.ingest import row_checks
-from geo.ingest.occurrences import DEFAULT_TZ, BadRowsError, territory_of, write_rejects
+from geo.ingest.occurrences import DEFAULT_TZ, BadRowsError, lock_for_import, territory_of, write_rejects
 from geo.ingest.row_checks import Faults, Territory
 from geo.ingest.tabular_file import RowTable, read_rows, resolve_columns
 from geo.problems.status import resolve_status, transition_error
@@ -200,6 +200,7 @@ def write_problems(conn: Connection, good: pd.DataFrame, source: str, *, file: s
 
     Returns (added, updated, outside every sector).
     """
+    lock_for_import(conn, "problem", "problem_status_change", "import_batch")
     conn.execute(sa.text(
         "CREATE TEMPORARY TABLE problem_staging (external_id text, category text, title text, description text, "
         "partner text, status text, reported_on date, geom geometry) ON COMMIT DROP"))

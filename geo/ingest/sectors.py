@@ -22,6 +22,7 @@ from geo.db.bulk import copy_rows, ewkb_hex
 from geo.db.queries import named_query
 from geo.db.unit_of_work import transaction
 from geo.ingest import sector_checks as checks
+from geo.ingest.occurrences import lock_for_import
 from geo.ingest.vector_file import VectorFileError, crs_label, feature_label, read_vector_file
 from geo.settings import LOCAL_TZ, SAME_BOUNDARY_M, local_today
 from geo.territory.projections import METROPOLITAN_SRID
@@ -182,6 +183,8 @@ def load_sectors(engine: Engine, path: str | Path, *, valid_from: dt.date | None
     valid_from = valid_from or local_today()
     report = SectorLoadReport(Path(path).name, valid_from, warnings=checked.warnings)
     with transaction(engine) as conn:
+        # The occurrence table too: the new versions take the occurrences they cover (occurrence_reattribute).
+        lock_for_import(conn, "sector", "csp", "occurrence")
         csp_ids = {name: _csp_id(conn, name) for name in sorted(set(checked.sectors.csp))}
         conn.execute(sa.text(
             "CREATE TEMPORARY TABLE sector_staging (csp_id integer, code text, name text, geom geometry) ON COMMIT DROP"
@@ -227,12 +230,14 @@ def load_sectors(engine: Engine, path: str | Path, *, valid_from: dt.date | None
 
 # Compare each sector of the file with the current version of the same code in the
 # same CSP (same name, boundaries within :tolerance metres of each other: unchanged);
-# current sectors of those CSPs missing from the file are "retired". ``has_history``:
-# an earlier, closed version of that code exists (a sector coming back is not a first version).
+# current sectors of those CSPs missing from the file are "retired". The same vertices (a file loaded
+# again) are unchanged without the Hausdorff distance, which costs the product of the vertex counts.
+# ``has_history``: an earlier, closed version of that code exists (a sector coming back is not a first version).
 _PLAN = """
 SELECT st.code,
        CASE WHEN cur.id IS NULL THEN 'added'
-            WHEN cur.name = st.name AND ST_HausdorffDistance(cur.geom, st.geom) <= :tolerance THEN 'unchanged'
+            WHEN cur.name = st.name AND (ST_OrderingEquals(cur.geom, st.geom)
+                                         OR ST_HausdorffDistance(cur.geom, st.geom) <= :tolerance) THEN 'unchanged'
             ELSE 'changed' END AS status,
        cur.id AS current_id, cur.valid_from AS current_from,
        EXISTS (SELECT 1 FROM sector old WHERE old.csp_id = st.csp_id AND old.code = st.code
