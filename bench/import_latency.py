@@ -38,18 +38,12 @@ import threading
 import time
 from pathlib import Path
 
-import psycopg
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
+from bench import load
 from bench.ingest import generate_csv, time_raw_copy
-from bench.load import ACCOUNTS, MAYOR_COMMUNE, PASSWORD, Request, Server, load_synthetic, log_in, send
-from geo.accounts.users import create_user
+from bench.load import ACCOUNTS, MAYOR_COMMUNE, Request, Server, log_in, send
 from geo.db import engine as database
-from geo.db.migrations import migrate
-from geo.demo.loader import SECTORS_FILE, SECTORS_VALID_FROM
-from geo.ingest.communes import load_communes
-from geo.ingest.sectors import load_sectors
 from geo.settings import local_today
 
 BENCH_DB = "psq_bench_import_latency"
@@ -65,32 +59,13 @@ INSERT_MARK = "INSERT INTO occurrence (source, external_id"  # the import's attr
 
 # --- the database -----------------------------------------------------------------
 
-def _server_conninfo() -> dict:
-    server = make_url(database.database_url())
-    return dict(host=server.host, port=server.port, user=server.username, password=server.password,
-                dbname="postgres")
-
-
 def fresh_database() -> str:
     """``psq_bench_import_latency`` with the demo territory, its synthetic data and the mayor; its URL."""
-    with psycopg.connect(**_server_conninfo(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    url = database.with_database(database.database_url(), BENCH_DB)
-    engine = database.create_engine(url)
-    migrate(engine)
-    load_communes(engine, "90")
-    load_sectors(engine, SECTORS_FILE, valid_from=SECTORS_VALID_FROM)
-    load_synthetic(engine)
-    email, role, scope, _ = ACCOUNTS["mayor"]
-    create_user(engine, email, role, PASSWORD, **scope)
-    engine.dispose()
-    return url
+    return load.fresh_database(BENCH_DB, [ACCOUNTS["mayor"]])
 
 
 def drop_database() -> None:
-    with psycopg.connect(**_server_conninfo(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    load.drop_database(BENCH_DB)
 
 
 # --- the mayor's requests -------------------------------------------------------------

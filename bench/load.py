@@ -101,18 +101,19 @@ def _server_conninfo() -> dict:
                 dbname="postgres")
 
 
-def fresh_database() -> str:
-    """Create ``psq_bench_load`` with the demo territory, its synthetic data and the accounts; its URL."""
+def fresh_database(name: str = BENCH_DB, accounts=None) -> str:
+    """Create the database ``name`` with the demo territory, its synthetic data and the accounts (default:
+    every one of ``ACCOUNTS``); its URL."""
     with psycopg.connect(**_server_conninfo(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    url = database.with_database(database.database_url(), BENCH_DB)
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database.with_database(database.database_url(), name)
     engine = database.create_engine(url)
     migrate(engine)
     load_communes(engine, "90")
     load_sectors(engine, SECTORS_FILE, valid_from=SECTORS_VALID_FROM)
     load_synthetic(engine)
-    for email, role, scope, _ in ACCOUNTS.values():
+    for email, role, scope, _ in (ACCOUNTS.values() if accounts is None else accounts):
         create_user(engine, email, role, PASSWORD, **scope)
     engine.dispose()
     return url
@@ -129,9 +130,9 @@ def load_synthetic(engine: sa.engine.Engine) -> None:
         write_occurrences(conn, occurrences[CANONICAL], SYNTHETIC_SOURCE, file="bench.load", read=len(occurrences))
 
 
-def drop_database() -> None:
+def drop_database(name: str = BENCH_DB) -> None:
     with psycopg.connect(**_server_conninfo(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def sector_bounds(url: str, code: str) -> tuple[float, float, float, float]:
