@@ -40,6 +40,10 @@ fi
 if [ "$want_browser" -eq 1 ] && [ ! -x /usr/bin/chromium ]; then
   missing+=(chromium)
 fi
+# WeasyPrint (the PDF meeting file) needs Pango and a font; Debian's python3 image may lack them.
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi

@@ -42,6 +42,17 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "commune.view": ("admin", "referent", "chef_secteur", "maire"),
     # The audit log (every write, export and login attempt): admins only.
     "audit.view": ("admin",),
+    # A GPO's page (members, meetings, actions the user sees): its sectors' chief, its members (partners), the
+    # mayors of the towns it covers, admin and référent. Resource: the GPO's id.
+    "gpo.view": ("admin", "referent", "chef_secteur", "maire", "partenaire"),
+    # A GPO's ranked agenda, its meeting file and its assessments: the police side.
+    "gpo.agenda": ("admin", "referent", "chef_secteur"),
+    # Running a GPO: recording its meetings and actions, assessing, creating problems: its sectors' chief.
+    "gpo.run": ("admin", "chef_secteur"),
+    # Changing an action's status: the GPO's chief, or the partner whose organisation holds it. Resource: its id.
+    "action.update": ("admin", "chef_secteur", "partenaire"),
+    # The figures of the GPOs (meetings held, problems raised, resolved, open), rolled up over the scope.
+    "figures.view": ("admin", "referent", "chef_secteur", "maire"),
 }
 
 
@@ -51,7 +62,8 @@ def permission_allowed(scope: UserScope, action: str, resource=None, *,
 
     Resources: ``(csp_id, code)`` for ``sector.*`` and ``zone.*``, a CSP's name for
     ``csp.*`` (``territory.view``: every CSP), an INSEE code for ``commune.*`` (give
-    ``bind``: a chief's communes are those his sectors cover). Without a resource: whether
+    ``bind``: a chief's communes are those his sectors cover), a GPO's id for ``gpo.*`` and an
+    action's id for ``action.*`` (give ``bind``: a GPO's sectors and members are in the database). Without a resource: whether
     the role may take the action at all.
     """
     if action not in ACTIONS:
@@ -66,6 +78,15 @@ def permission_allowed(scope: UserScope, action: str, resource=None, *,
         return scope.can_see_sector(csp_id, code)
     if kind == "csp":
         return scope.can_see_csp(resource)
+    if kind in ("gpo", "action"):
+        if bind is None:
+            raise ValueError(f"{kind}.* needs the database (bind) to know the GPO's sectors and members.")
+        from geo.gpo.groups import get_gpo  # geo.gpo reads the accounts: imported here, not at the top
+        from geo.gpo.meetings import can_update_action
+
+        if kind == "gpo":
+            return get_gpo(bind, scope, int(resource)) is not None
+        return can_update_action(bind, scope, int(resource))
     if kind == "commune":
         if bind is None:
             raise ValueError("commune.* needs the database (bind) to know a chief's communes.")

@@ -128,6 +128,8 @@ class UserScope:
     role: str
     sectors: tuple[SectorRef, ...] = ()
     commune_insee: str | None = None
+    #: A partner's organisation (its id), whose GPOs, problems and actions he sees.
+    organisation_id: int | None = None
 
     @property
     def sector_keys(self) -> tuple[str, ...]:
@@ -273,7 +275,7 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def create_user(bind: Engine | Connection, email: str, role: str, password: str | None = None, *,
                 sectors: Iterable[str] = (), csp: str | None = None, commune: str | None = None,
-                display_name: str | None = None, actor_id: int | None = None, ip: str | None = None) -> NewUser:
+                organisation: str | None = None, display_name: str | None = None, actor_id: int | None = None, ip: str | None = None) -> NewUser:
     """Create a user with his scope, after checking everything; write ``user.create`` in the audit log.
 
     Parameters
@@ -292,6 +294,8 @@ def create_user(bind: Engine | Connection, email: str, role: str, password: str 
         Name of the CSP of those codes; needed only when a code exists in several CSPs.
     commune : str, optional
         INSEE code of a ``maire``'s commune (required for him, refused for the others).
+    organisation : str, optional
+        Name of a ``partenaire``'s organisation (table ``organisation``; refused for the others).
     display_name : str, optional
         The name shown in the app.
     actor_id, ip : optional
@@ -321,7 +325,7 @@ def create_user(bind: Engine | Connection, email: str, role: str, password: str 
     geo.accounts.users.ScopeError: Unknown commune: no commune has the INSEE code 99999.
     >>> new = create_user(engine, "partenaire@example.fr", "partenaire", "un mot de passe long")
     >>> new.password is None, new.user.scope
-    (True, UserScope(role='partenaire', sectors=(), commune_insee=None))
+    (True, UserScope(role='partenaire', sectors=(), commune_insee=None, organisation_id=None))
     """
     if role not in ROLES:
         raise UnknownRoleError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
@@ -334,9 +338,13 @@ def create_user(bind: Engine | Connection, email: str, role: str, password: str 
     check_password(password)
     sectors = list(dict.fromkeys(code.strip() for code in sectors if code and code.strip()))
     commune = commune.strip() if commune else None
+    organisation = organisation.strip() if organisation else None
     _check_scope_shape(role, sectors, csp, commune)
+    if organisation and role != "partenaire":
+        raise ScopeError(f"Only a partenaire belongs to an organisation, not a {role}.")
     with transaction(bind) as conn:
         refs = _resolve_sectors(conn, sectors, csp) if sectors else []
+        organisation_id = _organisation_id(conn, organisation) if organisation else None
         if commune and conn.execute(sa.text("SELECT 1 FROM commune WHERE insee = :i"), {"i": commune}).first() is None:
             raise ScopeError(f"Unknown commune: no commune has the INSEE code {commune}.")
         if conn.execute(sa.text("SELECT 1 FROM app_user WHERE email = :e"), {"e": email}).first() is not None:
@@ -356,7 +364,11 @@ def create_user(bind: Engine | Connection, email: str, role: str, password: str 
         if commune:
             conn.execute(sa.text("INSERT INTO user_commune (user_id, insee) VALUES (:u, :i)"),
                          {"u": user_id, "i": commune})
+        if organisation_id is not None:
+            conn.execute(sa.text("INSERT INTO user_organisation (user_id, organisation_id) VALUES (:u, :o)"),
+                         {"u": user_id, "o": organisation_id})
         details = {"role": role, "sectors": [f"{r.csp_name}/{r.code}" for r in refs], "commune": commune,
+                   "organisation": organisation,
                    "generated_password": generated is not None}
         audit(conn, "user.create", user_id=actor_id, target=email, details=details, ip=ip)
         user = _load(conn, "u.id = :id", {"id": user_id})[0]
@@ -376,6 +388,13 @@ def _check_scope_shape(role: str, sectors: list[str], csp: str | None, commune: 
             raise ScopeError("A maire's scope is his commune, not sectors.")
     elif sectors or csp or commune:
         raise ScopeError(f"The role {role} has no scope: give it no sector, CSP or commune.")
+
+
+def _organisation_id(conn: Connection, name: str) -> int:
+    found = conn.execute(sa.text("SELECT id FROM organisation WHERE lower(name) = lower(:n)"), {"n": name}).scalar()
+    if found is None:
+        raise ScopeError(f"Unknown organisation {name!r}: load the GPOs' partners first.")
+    return found
 
 
 def _resolve_sectors(conn: Connection, codes: list[str], csp: str | None) -> list[SectorRef]:
@@ -432,14 +451,16 @@ def _load(conn: Connection, where: str, params: dict, order: str = "u.id", extra
                u.password_hash, u.sessions_ended_at,
                COALESCE((SELECT json_agg(json_build_array(c.id, c.name, us.sector_code) ORDER BY c.name, us.sector_code)
                          FROM user_sector us JOIN csp c ON c.id = us.csp_id WHERE us.user_id = u.id), '[]') AS sectors,
-               (SELECT min(uc.insee) FROM user_commune uc WHERE uc.user_id = u.id) AS commune
+               (SELECT min(uc.insee) FROM user_commune uc WHERE uc.user_id = u.id) AS commune,
+               (SELECT uo.organisation_id FROM user_organisation uo WHERE uo.user_id = u.id) AS organisation_id
         FROM app_user u WHERE {where} ORDER BY {order}{" FOR UPDATE OF u" if lock else ""}"""),
         {**params, **(extra or {})}).mappings().all()
     return [_account(r) for r in rows]
 
 
 def _account(row) -> Account:
-    scope = UserScope(row["role"], tuple(SectorRef(*s) for s in row["sectors"]), row["commune"])
+    scope = UserScope(row["role"], tuple(SectorRef(*s) for s in row["sectors"]), row["commune"],
+                      row["organisation_id"])
     # A new password or a log-out (sessions_ended_at) changes the stamp: the sessions opened before end.
     ended = row["sessions_ended_at"].isoformat() if row["sessions_ended_at"] else ""
     stamp = hashlib.sha256(f"{row['password_hash']}|{ended}".encode()).hexdigest()[:16]

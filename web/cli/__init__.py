@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from web.cli import database, export, hotspots, load, serve, users
+from web.cli import agenda, assess, database, export, gpo, hotspots, load, report, serve, users
 
 
 @click.group("psq", context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,5 +17,6 @@ def main():
     """Sector maps and hotspots for the police de sécurité du quotidien."""
 
 
-for command in (database.db, load.load, hotspots.hotspots_command, export.export, serve.demo, serve.serve, users.users):
+for command in (database.db, load.load, hotspots.hotspots_command, export.export, serve.demo, serve.serve, users.users,
+                agenda.agenda_command, assess.assess_command, report.report_command, gpo.gpo):
     main.add_command(command)

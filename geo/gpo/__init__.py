@@ -1,0 +1,1 @@
+"""The GPO workflow (groupes de partenariat opérationnel): partners, agendas, meetings, actions, assessments."""
