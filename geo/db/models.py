@@ -199,6 +199,8 @@ class Problem(Base):
     reported_on: Mapped[dt.date] = mapped_column(Date)
     status_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id"), comment="The partner organisation that raised the problem.")
 
 
 class ProblemStatusChange(Base):
@@ -479,3 +481,224 @@ class KeptView(Base):
     versions: Mapped[dict] = mapped_column(JSONB, comment="The data_version counters the content was computed under.")
     content: Mapped[dict] = mapped_column(JSONB)
     kept_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# The codes of migration 0012's CHECK constraints (their French names: geo/gpo/labels.py, which
+# geo.db cannot import without a cycle between the sibling packages).
+ORGANISATION_KINDS = ("mairie", "police_municipale", "bailleur_social", "etablissement_scolaire", "transporteur",
+                      "association", "police_nationale", "autre")
+GPO_KINDS = ("secteur", "thematique")
+RHYTHMS = ("quinzaine", "mensuel")
+ACTION_KINDS = ("densification_patrouilles", "controle_parties_communes", "arrete_municipal", "enquete_ciblee",
+                "enlevement_epaves_encombrants", "videoprotection", "prevention_mediation", "autre")
+ACTION_STATUSES = ("prevue", "en_cours", "faite", "abandonnee")
+PLACE_KINDS = ("school", "transport", "housing")
+
+
+class Organisation(Base):
+    """A partner of the GPOs: mairie, police municipale, bailleur social, school, transport operator..."""
+
+    __tablename__ = "organisation"
+    __table_args__ = (CheckConstraint("btrim(name) <> ''"), CheckConstraint(f"kind IN {ORGANISATION_KINDS}"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(Text)
+    commune_insee: Mapped[str | None] = mapped_column(ForeignKey("commune.insee"))
+
+
+class OrganisationContact(Base):
+    """A person to reach at a partner organisation."""
+
+    __tablename__ = "organisation_contact"
+    __table_args__ = (CheckConstraint("btrim(name) <> ''"), Index("organisation_contact_org_idx", "organisation_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    function: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+
+
+class UserOrganisation(Base):
+    """A partner account's organisation (one)."""
+
+    __tablename__ = "user_organisation"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+
+
+class Gpo(Base):
+    """A groupe de partenariat opérationnel of a CSP: of a sector, or thematic over several."""
+
+    __tablename__ = "gpo"
+    __table_args__ = (
+        UniqueConstraint("csp_id", "name"),
+        CheckConstraint("btrim(name) <> ''"),
+        CheckConstraint(f"kind IN {GPO_KINDS}"),
+        CheckConstraint(f"rhythm IN {RHYTHMS}"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id"))
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    theme: Mapped[str | None] = mapped_column(Text)
+    categories: Mapped[list[str] | None] = mapped_column(
+        ARRAY(Text), comment="A thematic GPO's categories (NULL: every category).")
+    rhythm: Mapped[str] = mapped_column(Text)
+    first_meeting_on: Mapped[dt.date] = mapped_column(
+        Date, comment="The first date of the series the rhythm continues.")
+
+
+class GpoSector(Base):
+    """A sector a GPO covers: a code of a CSP, whatever the sector's versions."""
+
+    __tablename__ = "gpo_sector"
+    __table_args__ = (Index("gpo_sector_code_idx", "csp_id", "sector_code"),)
+
+    gpo_id: Mapped[int] = mapped_column(ForeignKey("gpo.id", ondelete="CASCADE"), primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id"), primary_key=True)
+    sector_code: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class GpoMember(Base):
+    """An organisation sitting in a GPO."""
+
+    __tablename__ = "gpo_member"
+    __table_args__ = (Index("gpo_member_org_idx", "organisation_id"),)
+
+    gpo_id: Mapped[int] = mapped_column(ForeignKey("gpo.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
+
+
+class Meeting(Base):
+    """A GPO meeting held on a day, with its decisions."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (UniqueConstraint("gpo_id", "held_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gpo_id: Mapped[int] = mapped_column(ForeignKey("gpo.id", ondelete="CASCADE"))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    decisions: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class MeetingAttendee(Base):
+    """An organisation present at a meeting."""
+
+    __tablename__ = "meeting_attendee"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
+
+
+class MeetingProblem(Base):
+    """A problem a meeting reviewed: its rank, score and factors on the agenda, the decision taken."""
+
+    __tablename__ = "meeting_problem"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id"), primary_key=True)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)
+    factors: Mapped[dict] = mapped_column(
+        JSONB, server_default="{}", comment="The agenda line as it stood when the meeting reviewed it.")
+    decision: Mapped[str | None] = mapped_column(Text)
+
+
+class GpoAction(Base):
+    """An action a GPO decided, carried by a partner organisation and a named owner; ``done_on`` iff done."""
+
+    __tablename__ = "gpo_action"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {ACTION_KINDS}"),
+        CheckConstraint("btrim(owner) <> ''"),
+        CheckConstraint(f"status IN {ACTION_STATUSES}"),
+        CheckConstraint("(status = 'faite') = (done_on IS NOT NULL)"),
+        Index("gpo_action_gpo_idx", "gpo_id", "due_on"),
+        Index("gpo_action_org_idx", "organisation_id"),
+        Index("gpo_action_problem_idx", "problem_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gpo_id: Mapped[int] = mapped_column(ForeignKey("gpo.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"))
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problem.id"))
+    kind: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    owner: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(Text, server_default="prevue")
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ActionStatusChange(Base):
+    """A dated step of an action's status (prévue -> en cours -> faite or abandonnée)."""
+
+    __tablename__ = "action_status_change"
+    __table_args__ = (Index("action_status_change_action_idx", "action_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("gpo_action.id", ondelete="CASCADE"))
+    from_status: Mapped[str | None] = mapped_column(Text)
+    to_status: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    author: Mapped[str | None] = mapped_column(Text)
+
+
+class Assessment(Base):
+    """Occurrences before (b) and after (a) an action in its area (r), ring (d) and control area (c)."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (
+        CheckConstraint("days > 0"),
+        CheckConstraint("buffer_m >= 0"),
+        Index("assessment_gpo_idx", "gpo_id", "computed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gpo_id: Mapped[int | None] = mapped_column(ForeignKey("gpo.id", ondelete="CASCADE"))
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problem.id"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("patrol_zone.id"))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("gpo_action.id", ondelete="SET NULL"))
+    label: Mapped[str | None] = mapped_column(Text)
+    area = mapped_column(_geometry("MULTIPOLYGON"), nullable=False)
+    ring = mapped_column(_geometry("MULTIPOLYGON"))
+    control = mapped_column(_geometry("MULTIPOLYGON"))
+    action_on: Mapped[dt.date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)
+    buffer_m: Mapped[float] = mapped_column(Float)
+    category_code: Mapped[str | None] = mapped_column(Text)
+    rb: Mapped[int] = mapped_column(Integer)
+    ra: Mapped[int] = mapped_column(Integer)
+    db: Mapped[int] = mapped_column(Integer)
+    da: Mapped[int] = mapped_column(Integer)
+    cb: Mapped[int] = mapped_column(Integer)
+    ca: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    computed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+class SensitivePlace(Base):
+    """A school, a transport stop or social housing (``psq load places``)."""
+
+    __tablename__ = "sensitive_place"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        CheckConstraint(f"kind IN {PLACE_KINDS}"),
+        CheckConstraint("ST_IsValid(geom)"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    external_id: Mapped[str] = mapped_column(Text)
+    geom = mapped_column(_geometry("GEOMETRY"), nullable=False)
