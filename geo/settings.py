@@ -63,3 +63,66 @@ def last_days(days: int = 365, today: dt.date | None = None) -> tuple[dt.date, d
     """
     last = (today or local_today()) - dt.timedelta(days=1)
     return last - dt.timedelta(days=days - 1), last
+
+
+# -- the GPO agenda (geo.gpo.agenda) -------------------------------------------------------------------
+import math  # noqa: E402  (the block's own imports: geo.errors imports nothing of geo)
+import os  # noqa: E402
+
+from geo.errors import PsqError  # noqa: E402
+
+
+class SettingError(PsqError, ValueError):
+    """A setting written wrongly (one sentence in French naming it)."""
+
+
+#: The factors of a problem's priority, in the order the agenda shows them.
+AGENDA_FACTORS = ("recurrence", "trend", "hotspot", "severity", "sensitive", "age", "partners")
+#: Their default weights: a problem's score is the sum of weight x normalised factor (each in [0, 1]).
+#: Recurrence weighs most (what happens now, where the problem is); the time open and the partners least.
+AGENDA_WEIGHTS = {"recurrence": 3.0, "trend": 1.5, "hotspot": 2.0, "severity": 2.0, "sensitive": 1.0, "age": 0.5,
+                  "partners": 0.5}
+#: The occurrences of a problem: those of its category within this distance of its place (metres).
+AGENDA_RECURRENCE_BUFFER_M = 150.0
+#: The sensitive places near a problem: within this distance of its place (metres).
+AGENDA_SENSITIVE_DISTANCE_M = 200.0
+
+
+def agenda_weights(text: str | None = None, *, setting: str = "PSQ_AGENDA_WEIGHTS") -> dict[str, float]:
+    """The agenda's weights: the defaults, overridden by ``text`` (default: the PSQ_AGENDA_WEIGHTS variable).
+
+    ``text`` is ``factor=number`` pairs separated by commas; a factor not named keeps its default.
+    An unknown factor, a number that is not one, or a negative weight is refused in one sentence
+    naming ``setting``.
+
+    >>> agenda_weights("recurrence=1, age=0")["recurrence"], agenda_weights("age=0")["age"], agenda_weights("")["trend"]
+    (1.0, 0.0, 1.5)
+    >>> agenda_weights("recurrance=1")
+    Traceback (most recent call last):
+    ...
+    geo.settings.SettingError: PSQ_AGENDA_WEIGHTS : « recurrance » n'est pas un facteur (facteurs : recurrence, trend, hotspot, severity, sensitive, age, partners).
+    """
+    text = os.environ.get("PSQ_AGENDA_WEIGHTS", "") if text is None else text
+    pairs = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = (s.strip() for s in part.partition("="))
+        if not sep:
+            raise SettingError(f"{setting} : « {part} » s'écrit facteur=nombre, par exemple recurrence=3.")
+        pairs[key] = value
+    return checked_weights(pairs, setting=setting)
+
+
+def checked_weights(weights: dict, *, setting: str) -> dict[str, float]:
+    """The default weights overridden by ``weights`` (factor -> number), checked as :func:`agenda_weights` says."""
+    merged = dict(AGENDA_WEIGHTS)
+    for key, value in weights.items():
+        if key not in AGENDA_WEIGHTS:
+            raise SettingError(f"{setting} : « {key} » n'est pas un facteur (facteurs : {', '.join(AGENDA_FACTORS)}).")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number) or number < 0:
+            raise SettingError(f"{setting} : le poids de {key} « {value} » n'est pas un nombre positif ou nul.")
+        merged[key] = number
+    return merged

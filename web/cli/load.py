@@ -126,3 +126,25 @@ def load_accidents_command(dept_code, years):
     from geo.ingest.accidents import load_accidents
 
     click.echo("\n".join(load_accidents(engine(), dept_code, years).lines()))
+
+
+@load.command("places")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--kind", required=True, type=click.Choice(["school", "transport", "housing"]),
+              help="What the places are: schools, transport stops or social housing.")
+@click.option("--source", help="Name of the data's origin (default: the file name); re-imports update per source.")
+@click.option("--name-field", help="Column holding the place's name (default: name or nom).")
+@click.option("--id-field", help="Column holding the place's id (default: id, identifiant, code or uai; "
+                                 "none: an id from each row's content).")
+@click.option("--crs", help="CRS of x/y columns (default EPSG:2154); lat/lon are always WGS84.")
+@click.option("--encoding", help="Encoding of a CSV file (default: UTF-8, else Windows-1252, detected).")
+@click.option("--layer", help="Layer to read in a GeoPackage holding several.")
+@user_errors
+def load_places_command(file, kind, source, name_field, id_field, crs, encoding, layer):
+    """Load sensitive places (schools, transport stops, social housing) for the GPO agenda."""
+    from geo.ingest.places import load_places
+
+    mapping = {field: column for field, column in (("name", name_field), ("id", id_field)) if column}
+    report = load_places(engine(), file, kind=kind, source=source, mapping=mapping, crs=crs, encoding=encoding,
+                         layer=layer)
+    click.echo("\n".join(report.lines()))
