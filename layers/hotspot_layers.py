@@ -9,6 +9,8 @@ GeoJsonTooltip sets it as innerHTML.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -25,11 +27,24 @@ GI_BIN_STYLE = {b: (colour, label) for b, (colour, label) in GI_BIN.items()}
 EMERGING_STYLE = {c: (colour, label) for c, (colour, label, _) in EMERGING.items()}
 
 
+#: Builds the popup form creating a problem from one drawn row (layers.new_problem), or None: no popup.
+RowForm = Callable[[dict], str]
+
+
+def _with_form(shown: gpd.GeoDataFrame, columns: list[str], form: RowForm | None) -> tuple[list[str], dict]:
+    """The columns to draw and the popup argument: a "create a problem here" form per feature when ``form``."""
+    if form is None or not len(shown):
+        return columns, {}
+    shown["creer"] = [form(row) for row in shown.to_dict("records")]
+    return [*columns[:-1], "creer", columns[-1]], {"popup": folium.GeoJsonPopup(["creer"], labels=False)}
+
+
 def _lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.to_crs(4326) if frame.crs and frame.crs.to_epsg() != 4326 else frame
 
 
-def gistar_layer(cells: gpd.GeoDataFrame, name: str = "Points chauds (Gi*)") -> folium.FeatureGroup:
+def gistar_layer(cells: gpd.GeoDataFrame, name: str = "Points chauds (Gi*)", form: RowForm | None = None
+                 ) -> folium.FeatureGroup:
     """Significant Gi* cells coloured by confidence: 95 and 99 % (FDR), hot or cold; the others are not drawn.
 
     The 90 % classes (``gi_bin`` ±1) are not drawn: on data with no pattern, one analysis
@@ -50,17 +65,18 @@ def gistar_layer(cells: gpd.GeoDataFrame, name: str = "Points chauds (Gi*)") -> 
     shown["texte"] = [html_text(f"{GI_BIN[int(b)][1]} : {number(n)} fait{'s' if n > 1 else ''} dans ce carreau, "
                                 f"z = {number(z, 1)}") for b, n, z in zip(shown.gi_bin, shown["count"], shown.z)]
     group = folium.FeatureGroup(name=name)
+    columns, popup = _with_form(shown, ["texte", "gi_bin", "geometry"], form)
     if len(shown):
         folium.GeoJson(
-            shown[["texte", "gi_bin", "geometry"]].to_json(drop_id=True),
+            shown[columns].to_json(drop_id=True),
             style_function=lambda f: gi_path(f["properties"]["gi_bin"]),
-            tooltip=folium.GeoJsonTooltip(["texte"], labels=False),
+            tooltip=folium.GeoJsonTooltip(["texte"], labels=False), **popup,
         ).add_to(group)
     return group
 
 
 def emerging_layer(cells: gpd.GeoDataFrame, weeks: int, name: str = "Problèmes récurrents",
-                   pane: str | None = None) -> folium.FeatureGroup:
+                   pane: str | None = None, form: RowForm | None = None) -> folium.FeatureGroup:
     """Cells with an emerging hot or cold spot class, outlined in the class's style (layers.style).
 
     The class of a cell comes from its neighbourhood (the cell and those around it, over
@@ -77,13 +93,14 @@ def emerging_layer(cells: gpd.GeoDataFrame, weeks: int, name: str = "Problèmes 
     shown["texte"] = [html_text(neighbourhood_text(EMERGING[c][1], int(around), int(n), weeks, category))
                       for c, around, n, category in zip(shown.emerging_category, shown.neighbourhood,
                                                          shown["count"], shown.category)]
+    columns, popup = _with_form(shown, ["texte", "category", "emerging_category", "geometry"], form)
     shown["category"] = shown.category.map(lambda c: None if c is None else html_text(c))
     group = folium.FeatureGroup(name=name)
     if len(shown):
         folium.GeoJson(
-            shown[["texte", "category", "emerging_category", "geometry"]].to_json(drop_id=True),
+            shown[columns].to_json(drop_id=True),
             style_function=lambda f: emerging_path(f["properties"]["emerging_category"]),
-            tooltip=folium.GeoJsonTooltip(["texte"], labels=False),
+            tooltip=folium.GeoJsonTooltip(["texte"], labels=False), **popup,
             **({"pane": pane} if pane else {}),
         ).add_to(group)
     return group
@@ -101,7 +118,8 @@ def density_layer(cells: gpd.GeoDataFrame, name: str = "Densité (noyau quartiqu
     return group
 
 
-def cluster_layer(clusters: gpd.GeoDataFrame, name: str = "Agrégats (DBSCAN)") -> folium.FeatureGroup:
+def cluster_layer(clusters: gpd.GeoDataFrame, name: str = "Agrégats (DBSCAN)", form: RowForm | None = None
+                  ) -> folium.FeatureGroup:
     """The hull of each DBSCAN cluster, outlined in its category's colour, with its number of occurrences.
 
     ``clusters`` has ``cluster_id``, ``occurrences`` and, when each category was
@@ -114,10 +132,11 @@ def cluster_layer(clusters: gpd.GeoDataFrame, name: str = "Agrégats (DBSCAN)") 
     shown["texte"] = [html_text(f"{category + ' : ' if category else ''}agrégat n° {k}, {number(n)} faits")
                       for k, n, category in zip(shown.cluster_id, shown.occurrences, categories)]
     group = folium.FeatureGroup(name=name, show=False)
+    columns, popup = _with_form(shown, ["texte", "colour", "geometry"], form)
     if len(shown):
         folium.GeoJson(
-            shown[["texte", "colour", "geometry"]].to_json(drop_id=True),
+            shown[columns].to_json(drop_id=True),
             style_function=lambda f: cluster_path(f["properties"]["colour"]),
-            tooltip=folium.GeoJsonTooltip(["texte"], labels=False),
+            tooltip=folium.GeoJsonTooltip(["texte"], labels=False), **popup,
         ).add_to(group)
     return group

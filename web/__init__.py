@@ -171,7 +171,20 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from web import access, auth, bounds, db, failures, limits
     from web.api import maps as map_api
-    from web.pages import basemap, commune, figures, gpo, gpo_file, journal, overview, sector, territory, zones
+    from web.pages import (
+        assessment,
+        basemap,
+        commune,
+        figures,
+        gpo,
+        gpo_file,
+        journal,
+        overview,
+        problems,
+        sector,
+        territory,
+        zones,
+    )
 
     # First of the before_request hooks, so that every page, error pages included, has its nonce.
     # force_https off and the cookie flag from the settings: the demo and the tests serve plain
@@ -188,7 +201,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(bounds.check_request)
     limits.init_app(app)  # counted before the login gate: an anonymous flood is limited too
     for blueprint in (territory.bp, auth.bp, zones.bp, sector.bp, map_api.bp, commune.bp, overview.bp, basemap.bp,
-                      journal.bp, gpo.bp, gpo_file.bp, figures.bp):
+                      journal.bp, gpo.bp, gpo_file.bp, figures.bp, problems.bp, assessment.bp):
         app.register_blueprint(blueprint)
     # French numbers, areas and dates (geo.formats, Babel's fr_FR) in every template.
     app.add_template_filter(formats.day, "date_fr")

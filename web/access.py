@@ -66,6 +66,8 @@ def home_url(scope: UserScope) -> str:
         return url_for("sector_pages.sector_page", csp=first.csp_name, code=first.code)
     if scope.role == "maire" and scope.commune_insee:
         return "/commune/" + scope.commune_insee
+    if scope.role == "partenaire" and scope.organisation_id is not None:
+        return url_for("gpo.gpo_list")
     return url_for("pages.index")
 
 
@@ -101,9 +103,12 @@ def permission_required(action: str):
 REFUSALS = {
     "sector": "Vous n'avez pas accès au secteur {}.",
     "zone": "Vous n'avez pas accès au secteur {}.",
+    "problem": "Vous ne pouvez pas créer de problème dans le secteur {}.",
     "commune": "Vous n'avez pas accès aux données de la commune {}.",
     "csp": "Vous n'avez pas accès à la circonscription « {} ».",
     "audit": "Le journal d'audit est réservé aux administrateurs.",
+    "gpo": "Vous n'avez pas accès au GPO n° {}.",
+    "action": "Vous ne pouvez pas modifier l'action n° {}.",
 }
 
 
@@ -156,7 +161,7 @@ def login_gate():
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
     scope = current_user.scope
-    if endpoint == "pages.index" and scope.role in ("chef_secteur", "maire"):
+    if endpoint == "pages.index" and home_url(scope) != url_for("pages.index"):
         return redirect(home_url(scope))
     return None
 

@@ -3,7 +3,7 @@
 Each entry is asked of :func:`web.access.allowed` (the one policy of geo/accounts/policy.py),
 so the menu never shows a page that would answer 403, and shows every page the user may
 open: the CSPs and their overview, his sectors and their patrol zones (the briefings are
-listed on the zones page), the communes he may see.
+listed on the zones page), the communes he may see, his GPOs and their figures.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from geo.accounts.users import visible_communes
 from geo.analysis.scopes import sector_names_on_day
+from geo.gpo.groups import list_gpos
 from geo.settings import local_today
 from geo.territory.lookup import list_csps
 from web.access import allowed, current_scope
@@ -56,6 +57,13 @@ def menu() -> list[Group]:
         if communes:
             groups.append(Group("Communes", tuple(
                 (name, url_for("mayor.commune_page", insee=insee)) for insee, name in communes)))
+    if allowed("gpo.view") and not (scope.role == "partenaire" and scope.organisation_id is None):
+        gpos = list_gpos(db, scope)
+        links = [("Mes GPO" if scope.role == "partenaire" else "Tous les GPO", url_for("gpo.gpo_list"))]
+        links += [(g.name, url_for("gpo.gpo_page", gpo_id=g.id)) for g in gpos]
+        if allowed("figures.view"):
+            links.append(("Chiffres des GPO", url_for("figures.figures_page")))
+        groups.append(Group("GPO", tuple(links)))
     if allowed("audit.view"):
         groups.append(Group("Administration", (("Journal d'audit", url_for("journal.journal_page")),)))
     return groups

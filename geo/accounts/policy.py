@@ -49,6 +49,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "gpo.agenda": ("admin", "referent", "chef_secteur"),
     # Running a GPO: recording its meetings and actions, assessing, creating problems: its sectors' chief.
     "gpo.run": ("admin", "chef_secteur"),
+    # Creating a problem from the sector map (a hot spot cell, a recurring cell, a cluster's hull): in his sectors.
+    "problem.create": ("admin", "chef_secteur"),
     # Changing an action's status: the GPO's chief, or the partner whose organisation holds it. Resource: its id.
     "action.update": ("admin", "chef_secteur", "partenaire"),
     # The figures of the GPOs (meetings held, problems raised, resolved, open), rolled up over the scope.
@@ -60,7 +62,7 @@ def permission_allowed(scope: UserScope, action: str, resource=None, *,
                        bind: Engine | Connection | None = None) -> bool:
     """Whether the user of ``scope`` may take ``action`` on ``resource``.
 
-    Resources: ``(csp_id, code)`` for ``sector.*`` and ``zone.*``, a CSP's name for
+    Resources: ``(csp_id, code)`` for ``sector.*``, ``zone.*`` and ``problem.*``, a CSP's name for
     ``csp.*`` (``territory.view``: every CSP), an INSEE code for ``commune.*`` (give
     ``bind``: a chief's communes are those his sectors cover), a GPO's id for ``gpo.*`` and an
     action's id for ``action.*`` (give ``bind``: a GPO's sectors and members are in the database). Without a resource: whether
@@ -73,7 +75,7 @@ def permission_allowed(scope: UserScope, action: str, resource=None, *,
     if resource is None or action == "territory.view":
         return True
     kind = action.partition(".")[0]
-    if kind in ("sector", "zone"):
+    if kind in ("sector", "zone", "problem"):
         csp_id, code = resource
         return scope.can_see_sector(csp_id, code)
     if kind == "csp":

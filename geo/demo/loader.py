@@ -29,6 +29,7 @@ from geo.accounts.users import DuplicateEmailError, create_user
 from geo.db.migrations import migrate
 from geo.db.unit_of_work import transaction
 from geo.demo.check import misread_places
+from geo.demo.gpo import clear_demo_gpos, load_demo_gpos
 from geo.demo.synthetic import DEFAULT_END, SyntheticDemo, generate, write_truth
 from geo.ingest.accidents import load_accidents
 from geo.ingest.communes import load_communes
@@ -95,6 +96,7 @@ def load_demo(engine: Engine, say: Callable[[str], None] = lambda _: None,
         ("synthetic data", lambda: load_synthetic(engine, end=end, truth_file=CURRENT_TRUTH_FILE,
                                                   demo=demo_seed(end)[1])),
         ("accounts", lambda: demo_accounts(engine)),
+        ("GPOs", lambda: load_demo_gpos(engine, end)),
     ]
     bar = progress(total=len(steps), desc="Demo", unit="step")
     for name, run in steps:
@@ -192,6 +194,7 @@ def _replace_other_dates(conn, tag: str) -> int:
     if last is None or last == tag:
         return 0
     deleted = conn.execute(sa.text("DELETE FROM occurrence WHERE source = :source"), {"source": SYNTHETIC_SOURCE})
+    clear_demo_gpos(conn)  # their meetings and actions refer to the problems
     conn.execute(sa.text("DELETE FROM problem WHERE source = :source"), {"source": SYNTHETIC_SOURCE})
     return deleted.rowcount
 

@@ -25,16 +25,20 @@ import calendar
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from geo.accounts.users import UserScope
 from geo.analysis.scopes import area_on_day
 from geo.db.unit_of_work import connection, transaction
 from geo.errors import PsqError
 from geo.gpo.labels import ORGANISATION_KINDS, RHYTHMS
+from geo.problems.categories import categories as all_categories
+
+if TYPE_CHECKING:  # the scope's type only: geo.accounts' policy asks this package (no import circle)
+    from geo.accounts.users import UserScope
 
 
 class GpoError(PsqError, ValueError):
@@ -178,6 +182,8 @@ def add_organisation(bind: Engine | Connection, name: str, kind: str, *, commune
     with transaction(bind) as conn:
         if conn.execute(sa.text("SELECT 1 FROM organisation WHERE lower(name) = lower(:n)"), {"n": name}).first():
             raise GpoError(f"L'organisation « {name} » existe déjà.")
+        if commune and not conn.execute(sa.text("SELECT 1 FROM commune WHERE insee = :c"), {"c": commune}).first():
+            raise GpoError(f"Aucune commune n'a le code INSEE {commune}.")
         org_id = conn.execute(sa.text(
             "INSERT INTO organisation (name, kind, commune_insee) VALUES (:n, :k, :c) RETURNING id"),
             {"n": name.strip(), "k": kind, "c": commune}).scalar_one()
@@ -198,6 +204,9 @@ def add_gpo(bind: Engine | Connection, *, csp_id: int, name: str, sector_codes: 
     if not sector_codes:
         raise GpoError("Un GPO couvre au moins un secteur.")
     kind = "secteur" if len(sector_codes) == 1 and theme is None else "thematique"
+    unknown = sorted(set(categories or ()) - {c.code for c in all_categories()})
+    if unknown:
+        raise GpoError(f"Catégorie inconnue : {', '.join(unknown)}.")
     with transaction(bind) as conn:
         known = set(conn.execute(sa.text("SELECT DISTINCT code FROM sector WHERE csp_id = :c"), {"c": csp_id}).scalars())
         unknown = [c for c in sector_codes if c not in known]

@@ -22,16 +22,20 @@ import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from geo.accounts.users import UserScope
 from geo.db.unit_of_work import connection, transaction
 from geo.errors import NotFound, PsqError
 from geo.gpo.groups import Gpo, get_gpo, scope_params, visible_gpo_sql
 from geo.gpo.labels import ACTION_KINDS, ACTION_STATUSES, OPEN_ACTION_STATUSES
+from geo.problems import status as problem_lifecycle
 from geo.settings import local_today
+
+if TYPE_CHECKING:  # the scope's type only: geo.accounts' policy asks this package (no import circle)
+    from geo.accounts.users import UserScope
 
 #: status -> the statuses an action may go to (a done action may be reopened: en cours).
 ACTION_TRANSITIONS = {
@@ -139,7 +143,7 @@ def _check_members(conn: Connection, gpo: Gpo, organisation_ids: Sequence[int], 
         raise MeetingError(f"« {field} » : l'organisation n° {strangers[0]} ne siège pas au GPO {gpo.name}.")
 
 
-def _check_problems(conn: Connection, gpo: Gpo, problem_ids: Sequence[int]) -> None:
+def check_gpo_problems(conn: Connection, gpo: Gpo, problem_ids: Sequence[int]) -> None:
     """Each problem is one the user sees (row-level security) and lies in one of the GPO's sectors."""
     if not problem_ids:
         return
@@ -150,6 +154,33 @@ def _check_problems(conn: Connection, gpo: Gpo, problem_ids: Sequence[int]) -> N
     missing = [p for p in problem_ids if p not in found]
     if missing:
         raise MeetingError(f"Le problème n° {missing[0]} n'est pas un problème du GPO {gpo.name}.")
+
+
+def partner_problems(bind: Engine | Connection, scope: UserScope) -> list[dict]:
+    """A partner's problems: raised by his organisation, or holding one of its actions (newest first)."""
+    if scope.role != "partenaire" or scope.organisation_id is None:
+        return []
+    with connection(bind) as conn:
+        return [dict(r) for r in conn.execute(sa.text(
+            "SELECT p.id, p.title, p.category_code, p.status, p.reported_on FROM problem p "
+            "WHERE p.organisation_id = :o OR p.id IN (SELECT problem_id FROM gpo_action WHERE organisation_id = :o) "
+            "ORDER BY p.reported_on DESC, p.id"), {"o": scope.organisation_id}).mappings()]
+
+
+def change_problem_status(bind: Engine | Connection, gpo: Gpo, problem_id: int, new: str, *,
+                          note: str | None = None, author: str | None = None) -> None:
+    """Move a problem of the GPO to ``new``, signed in its status trail; refused in French otherwise."""
+    note = _text(note, "note")
+    with transaction(bind) as conn:
+        check_gpo_problems(conn, gpo, [problem_id])
+        labels = problem_lifecycle.LABELS
+        if new not in labels:
+            raise MeetingError(f"Statut de problème inconnu « {new} » : {', '.join(labels.values())}.")
+        current = conn.execute(sa.text("SELECT status FROM problem WHERE id = :id"), {"id": problem_id}).scalar_one()
+        if problem_lifecycle.transition_error(current, new):
+            raise MeetingError(f"Le problème n° {problem_id} ne peut passer de « {labels[current]} » "
+                               f"à « {labels[new]} ».")
+        problem_lifecycle.change_status(conn, problem_id, new, note=note, author=author)
 
 
 # -- meetings ------------------------------------------------------------------------------------
@@ -169,7 +200,7 @@ def record_meeting(bind: Engine | Connection, scope: UserScope, gpo_id: int, hel
     with transaction(bind) as conn:
         gpo = _gpo_in_scope(conn, scope, gpo_id)
         _check_members(conn, gpo, attendees, "présents")
-        _check_problems(conn, gpo, [r["problem_id"] for r in reviewed])
+        check_gpo_problems(conn, gpo, [r["problem_id"] for r in reviewed])
         if conn.execute(sa.text("SELECT 1 FROM meeting WHERE gpo_id = :g AND held_on = :d"),
                         {"g": gpo_id, "d": held_on}).first():
             raise MeetingError(f"Le GPO {gpo.name} a déjà une réunion le {held_on:%d/%m/%Y}.", status=409)
@@ -220,7 +251,7 @@ def add_action(bind: Engine | Connection, scope: UserScope, gpo_id: int, *, kind
         gpo = _gpo_in_scope(conn, scope, gpo_id)
         _check_members(conn, gpo, [organisation_id], "partenaire")
         if problem_id is not None:
-            _check_problems(conn, gpo, [problem_id])
+            check_gpo_problems(conn, gpo, [problem_id])
         if meeting_id is not None and not conn.execute(
                 sa.text("SELECT 1 FROM meeting WHERE id = :m AND gpo_id = :g"), {"m": meeting_id, "g": gpo_id}).first():
             raise MeetingError(f"La réunion n° {meeting_id} n'est pas une réunion du GPO {gpo.name}.")
@@ -315,5 +346,5 @@ def action_trail(bind: Engine | Connection, scope: UserScope, action_id: int) ->
 
 
 __all__ = ["ACTION_TRANSITIONS", "Action", "Meeting", "MeetingError", "ReviewedProblem", "action_trail", "actions",
-           "add_action", "can_update_action", "change_action_status", "meetings", "record_meeting",
-           "transition_error"]
+           "add_action", "can_update_action", "change_action_status", "change_problem_status", "check_gpo_problems",
+           "meetings", "partner_problems", "record_meeting", "transition_error"]

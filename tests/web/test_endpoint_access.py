@@ -16,8 +16,9 @@ from geo.accounts.users import create_user
 from tests.fixtures.routes import routes
 
 #: Routes open to anyone logged in (each filters what it shows by the user's scope; the base map holds what
-#: the territory map shows).
-OPEN_TO_ALL = {"pages.index", "pages.csp_map", "basemap.archive"}
+#: the territory map shows; the list of one's GPOs and their figures are empty for a mayor whose town no GPO
+#: covers).
+OPEN_TO_ALL = {"pages.index", "pages.csp_map", "basemap.archive", "gpo.gpo_list", "figures.figures_page"}
 PASSWORD = "mot de passe de test"
 
 

@@ -15,6 +15,7 @@ shared with the JSON endpoints of web/api/maps.py.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import folium
 import geopandas as gpd
@@ -41,6 +42,7 @@ from layers.hotspot_layers import (
     gistar_layer,
 )
 from layers.legend import Legend
+from layers.new_problem import new_problem_form
 from layers.problem_layers import GridCounts, OccurrenceTiles, category_style, grid_legend_entries, problem_layer
 from layers.style import DENSITY_SYMBOL, ZONE_SYMBOL, Symbol, emerging_symbol
 from layers.territory import commune_layer, sector_layer
@@ -177,9 +179,33 @@ def _add_occurrence_tiles(m: folium.Map, sector: Sector, filters: Filters) -> No
            note=f"Visibles à partir du zoom {tiles.min_zoom}.").add_to(m)
 
 
-def _add_statistics(m: folium.Map, analysis: Analysis) -> None:
+def problem_forms(sector: Sector, filters: Filters) -> dict[str, Callable[[dict], str]]:
+    """Per layer, the popup form creating a problem at a drawn cell or hull (layers.new_problem)."""
+    url = url_for("problems.create_problem_page", csp=sector.csp_name, code=sector.code)
+    labels = {c.code: c.label for c in categories()}
+    codes = {label: code for code, label in labels.items()}
+
+    def category(row: dict) -> str | None:
+        return filters.category or row.get("category_code") or codes.get(row.get("category"))
+
+    def title(head: str, row: dict) -> str:
+        known = category(row)
+        return f"{head} – {labels[known]}" if known else head
+
+    return {
+        "gistar": lambda row: new_problem_form(url, labels, cell=(row["i"], row["j"]), category=category(row),
+                                               title=title("Point chaud", row)),
+        "emerging": lambda row: new_problem_form(url, labels, cell=(row["i"], row["j"]), category=category(row),
+                                                 title=title(EMERGING_STYLE[row["emerging_category"]][1], row)),
+        "clusters": lambda row: new_problem_form(url, labels, hull=row["geometry"], category=category(row),
+                                                 title=title("Agrégat de faits", row)),
+    }
+
+
+def _add_statistics(m: folium.Map, analysis: Analysis, forms: dict | None = None) -> None:
+    forms = forms or {}
     if analysis.gistar is not None:
-        layer = gistar_layer(analysis.gistar)
+        layer = gistar_layer(analysis.gistar, form=forms.get("gistar"))
         layer.show = False
         layer.add_to(m)
         Legend(layer, "Points chauds (Gi*)", [GI_BIN_STYLE[b] for b in (3, 2, -2, -3)],
@@ -188,11 +214,11 @@ def _add_statistics(m: folium.Map, analysis: Analysis) -> None:
         layer = density_layer(analysis.density).add_to(m)
         Legend(layer, "Densité des faits (noyau quartique)", [DENSITY_SYMBOL]).add_to(m)
     if analysis.clusters is not None:
-        layer = cluster_layer(analysis.clusters).add_to(m)
+        layer = cluster_layer(analysis.clusters, form=forms.get("clusters")).add_to(m)
         Legend(layer, "Agrégats (DBSCAN)", _cluster_symbols(analysis.clusters), note=analysis.dbscan).add_to(m)
     if analysis.emerging is not None:
         # Above the cell counts, which are fetched (and so drawn) after the page's layers.
-        layer = emerging_layer(analysis.emerging, EMERGING_WEEKS, pane="psqTrends").add_to(m)
+        layer = emerging_layer(analysis.emerging, EMERGING_WEEKS, pane="psqTrends", form=forms.get("emerging")).add_to(m)
         shown = dict.fromkeys(c for c in analysis.emerging.emerging_category if c in EMERGING_STYLE)
         Legend(layer, "Problèmes récurrents", [emerging_symbol(c) for c in shown] or
                [("#ffffff", "aucun problème récurrent significatif")],
@@ -208,19 +234,20 @@ def _cluster_symbols(clusters: gpd.GeoDataFrame) -> list[Symbol]:
 
 
 def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters: Filters,
-               zones: list[dict], editable: bool) -> tuple[dict[str, str], dict | None]:
+               zones: list[dict], editable: bool, creatable: bool = False) -> tuple[dict[str, str], dict | None]:
     """The Folium map of the page, rendered into the parts our template places (header, html, script).
 
     The patrol zones are a layer of their own; for a user who may edit them
     (``editable``) the map also has the drawing tools, and the second value is the
-    configuration of web/static/js/zones.js (None otherwise).
+    configuration of web/static/js/zones.js (None otherwise). For a user who may create problems
+    (``creatable``), the hot spot, recurring and cluster popups hold the "create a problem here" form.
     """
     engine = get_db()
     frame = sector.frame()
     m = page_map(tuple(frame.to_crs(4326).total_bounds))
     commune_layer(communes_around(engine, frame, margin_m=1500)).add_to(m)
     sector_layer(frame, name="Limite du secteur").add_to(m)
-    _add_statistics(m, analysis)
+    _add_statistics(m, analysis, problem_forms(sector, filters) if creatable else None)
     _add_grid(m, sector, filters)
     _add_occurrence_tiles(m, sector, filters)
     group = zone_group(zones).add_to(m)
@@ -233,7 +260,8 @@ def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters
     return render_parts(m), editor
 
 
-def view_content(sector: Sector, filters: Filters, problems: list[dict], zones: list[dict], editable: bool) -> dict:
+def view_content(sector: Sector, filters: Filters, problems: list[dict], zones: list[dict], editable: bool,
+                 creatable: bool = False) -> dict:
     """The statistics and the rendered map of the view, kept in PostgreSQL for every worker (geo.db.kept_views).
 
     Computing them (:func:`geo.analysis.sector_view.analyse`: Gi*, density, clusters,
@@ -244,11 +272,11 @@ def view_content(sector: Sector, filters: Filters, problems: list[dict], zones: 
     ``map_parts`` (without the nonce), ``editor``, ``notes``, ``recurring``, ``steps`` (the
     complete weeks of the emerging analysis, in French), ``dbscan`` (its parameters, in French).
     """
-    params = {"sector": sector.id, "filters": filters.query(), "editable": editable}
+    params = {"sector": sector.id, "filters": filters.query(), "editable": editable, "creatable": creatable}
 
     def compute() -> dict:
         analysis = sector_view.analyse(get_db(), sector, filters)  # Gi*, density, clusters, emerging
-        map_parts, editor = sector_map(sector, problems, analysis, filters, zones, editable)
+        map_parts, editor = sector_map(sector, problems, analysis, filters, zones, editable, creatable)
         return {"map_parts": map_parts, "editor": editor, "notes": analysis.notes,
                 "recurring": recurring_summary(analysis.emerging), "steps": analysis.steps, "dbscan": analysis.dbscan}
 
@@ -267,11 +295,12 @@ def sector_page(csp: str, code: str):
     zones = pz.list_zones(engine, current_scope(), sector.csp_id, sector.code)
     editable = allowed("zone.edit", (sector.csp_id, sector.code))
     # Gi*, density, clusters, emerging: geo.analysis.sector_view.analyse, with the map kept by view_content.
-    view = view_content(sector, filters, problems, zones, editable)
+    creatable = allowed("problem.create", (sector.csp_id, sector.code))
+    view = view_content(sector, filters, problems, zones, editable, creatable)
     return render_template(
         "sector.html", sector=sector, filters=filters, problems=problems, counts=counts,
         total=sum(c["count"] for c in counts), notes=view["notes"], status_labels=STATUS_LABELS,
         styles=category_style(), categories=categories(), my_sectors=current_scope().sectors,
         zones=zones, editor=view["editor"], map_parts=with_request_nonce(view["map_parts"]),
         recurring=view["recurring"], steps=view["steps"], dbscan=view.get("dbscan", ""),
-        zone_problems=pz.sector_problems(engine, sector.csp_id, sector.code) if editable else [])
+        zone_problems=pz.sector_problems(engine, sector.csp_id, sector.code) if editable else [], creatable=creatable)
