@@ -34,6 +34,7 @@ def new_problem_form(url: str, categories: dict[str, str], *, cell: tuple[int, i
     options = "".join(f'<option value="{html_text(code)}"{" selected" if code == category else ""}>{html_text(label)}'
                       f'</option>' for code, label in categories.items())
     return (f'<form class="{FORM_CLASS}" method="post" action="{html_text(url)}">{place}'
+            '<strong>Nouveau problème à cet endroit</strong>'
             f'<input name="titre" value="{html_text(title)}" maxlength="200" aria-label="Titre du problème" required>'
             f'<select name="categorie" aria-label="Catégorie">{options}</select>'
             f'<button type="submit">Créer un problème ici</button></form>')

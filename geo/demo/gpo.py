@@ -2,6 +2,9 @@
 
 Built from the demo's own problems, so that the next meeting's agenda is the planted places':
 
+- the sensitive places of the agenda are where the demo's problems say they are (the schools that raised
+  one, the transport problems' stops, the social landlord's estates);
+
 - the partner organisations are those that raised the demo's problems (a town hall, the social
   landlord, the municipal police, schools), plus the national police; each problem is tied to
   its organisation, and the demo partner account to the social landlord;
@@ -68,6 +71,7 @@ def load_demo_gpos(engine: Engine, end: dt.date) -> list[str]:
     with transaction(engine) as conn:
         clear_demo_gpos(conn)
         organisations = _organisations(conn)
+        places = _sensitive_places(conn)
         _link_partner_account(conn, organisations)
         csp_id = conn.execute(sa.text("SELECT id FROM csp WHERE name = :n"), {"n": CSP_NAME}).scalar_one()
         sectors = conn.execute(sa.text(
@@ -77,7 +81,7 @@ def load_demo_gpos(engine: Engine, end: dt.date) -> list[str]:
     meetings = sum(t[0] for t in totals)
     actions = sum(t[1] for t in totals)
     return [f"GPOs: {len(sectors)} (one per sector), {len(organisations)} partner organisations, "
-            f"{meetings} past meetings, {actions} actions."]
+            f"{meetings} past meetings, {actions} actions; {places} sensitive places."]
 
 
 def _organisations(conn) -> dict[str, int]:
@@ -91,6 +95,22 @@ def _organisations(conn) -> dict[str, int]:
     conn.execute(sa.text("UPDATE problem p SET organisation_id = o.id FROM organisation o "
                          "WHERE o.name = p.partner AND p.organisation_id IS DISTINCT FROM o.id"))
     return ids
+
+
+def _sensitive_places(conn) -> int:
+    """The schools, transport stops and social housing the demo's problems are about, as sensitive places (source
+    ``demo``): a school where a school raised a problem, a stop where the problem is about transport, a housing
+    estate where the social landlord raised one. How many."""
+    conn.execute(sa.text("DELETE FROM sensitive_place WHERE source = 'demo'"))
+    return conn.execute(sa.text("""
+        INSERT INTO sensitive_place (kind, name, source, external_id, geom)
+        SELECT kind, name, 'demo', 'demo-' || kind || '-' || id, ST_PointOnSurface(geom) FROM (
+            SELECT p.id, p.geom, p.partner AS name,
+                   CASE WHEN o.kind = 'etablissement_scolaire' THEN 'school'
+                        WHEN p.category_code = 'transports' THEN 'transport'
+                        WHEN o.kind = 'bailleur_social' THEN 'housing' END AS kind
+            FROM problem p LEFT JOIN organisation o ON o.id = p.organisation_id) k
+        WHERE kind IS NOT NULL""")).rowcount
 
 
 def _link_partner_account(conn, organisations: dict[str, int]) -> None:
