@@ -30,7 +30,8 @@ from geo.analysis.hotspots import Grid, HotspotInputError
 from geo.analysis.methods import gistar_cells, supported, with_squares
 from geo.analysis.points import fetch_points
 from geo.analysis.scopes import sectors_on_day
-from geo.db.unit_of_work import connection
+from geo.db.audit import audit
+from geo.db.unit_of_work import connection, transaction
 from geo.errors import NotFound
 from geo.formats import day as day_text
 from geo.gpo.agenda import WINDOW_DAYS, Agenda, agenda
@@ -153,4 +154,12 @@ def _neighbours(conn: Connection, gpo: Gpo, day: dt.date) -> gpd.GeoDataFrame | 
     return gpd.GeoDataFrame({"code": [s.code for s in others]}, geometry=[s.geometry for s in others], crs=SRID)
 
 
-__all__ = ["LAST_ASSESSMENTS", "LAST_MEETINGS", "MeetingFile", "hot_cells", "hot_period", "meeting_file"]
+def audit_export(bind: Engine | Connection, file: MeetingFile, *, user_id: int | None = None,
+                 ip: str | None = None) -> None:
+    """Write the export of a meeting file as PDF (police data leaving the app) to the audit log."""
+    with transaction(bind) as conn:
+        audit(conn, "export.meeting_file", user_id=user_id, target=f"gpo:{file.gpo.id}",
+              details={"meeting_on": file.meeting_on.isoformat(), "format": "pdf"}, ip=ip)
+
+
+__all__ = ["LAST_ASSESSMENTS", "LAST_MEETINGS", "MeetingFile", "audit_export", "hot_cells", "hot_period", "meeting_file"]

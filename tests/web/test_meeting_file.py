@@ -119,8 +119,16 @@ def made(database_url, engine, base_map_archive, tmp_path_factory):
     with engine.connect() as conn:
         spot = shapely.from_wkb(bytes(conn.execute(sa.text("SELECT ST_AsBinary(geom) FROM problem WHERE id = :p"),
                                                    {"p": built["problems"][0]}).scalar_one()))
+        exports = conn.execute(sa.text("SELECT u.email, a.target FROM audit_log a "
+                                       "LEFT JOIN app_user u ON u.id = a.user_id "
+                                       "WHERE a.action = 'export.meeting_file' ORDER BY a.id")).all()
     return {**built, "gpo_page": gpo_page, "page": page, "pdf": pdf, "cli": cli, "output": output, "file": file,
-            "hot": hot, "spot": spot}
+            "hot": hot, "spot": spot, "exports": exports}
+
+
+def test_each_pdf_leaving_the_app_is_in_the_audit_log(made):
+    target = f"gpo:{made['gpo']}"
+    assert [tuple(row) for row in made["exports"]] == [(CHIEF[0], target), (None, target)]  # HTTP, then CLI
 
 
 def _text(pdf: bytes) -> str:

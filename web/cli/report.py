@@ -25,7 +25,7 @@ def report_command(gpo_id, output, meeting_on):
     from geo.accounts.users import UserScope
     from geo.errors import NotFound
     from geo.gpo.groups import get_gpo
-    from geo.gpo.meeting_file import meeting_file
+    from geo.gpo.meeting_file import audit_export, meeting_file
     from web import create_app
     from web.pages.gpo_file import pdf_of
 
@@ -41,6 +41,7 @@ def report_command(gpo_id, output, meeting_on):
         output.write_bytes(pdf)
     except OSError as error:
         raise ReportError(f"Cannot write {output}: {error.strerror}.") from None
+    audit_export(bind, file)
     click.echo(f"{file.gpo.name}: meeting file of {file.meeting_on:%d/%m/%Y} written to {output} "
                f"({len(pdf) // 1024} KB).", err=True)
 

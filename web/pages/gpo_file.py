@@ -18,9 +18,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Response, current_app, render_template, request
+from flask_login import current_user
 from werkzeug.security import safe_join
 
-from geo.gpo.meeting_file import MeetingFile, meeting_file
+from geo.gpo.meeting_file import MeetingFile, audit_export, meeting_file
 from geo.problems.status import LABELS as PROBLEM_STATUSES
 from web.access import current_scope, permission_required, require
 from web.db import get_db
@@ -40,6 +41,7 @@ def meeting_file_page(gpo_id: int):
 def meeting_file_pdf(gpo_id: int):
     require("gpo.view", gpo_id)
     file = meeting_file(get_db(), current_scope(), gpo_id)
+    audit_export(get_db(), file, user_id=current_user.account.id, ip=request.remote_addr)
     return Response(pdf_of(file), mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
 
