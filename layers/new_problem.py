@@ -1,17 +1,19 @@
 """The "create a problem here" form in the popups of a hot spot cell, a recurring cell or a DBSCAN hull.
 
-One click in a popup posts the place (a cell's ``i,j`` on the 200 m grid, or a hull's GeoJSON
-in lon/lat), its category and a title to the sector's ``/problemes`` endpoint
-(web/pages/problems.py); the problem is then created located and categorised. The
-forms carry no CSRF token: the map is rendered once for every user of the view (kept
-views), so web/static/js/new_problem.js adds the page's token when a form is sent.
+Each popup holds only a small marker: the place (a cell's ``i,j`` on the 200 m grid, or a
+hull's GeoJSON in lon/lat), its category when known and the head of its title.
+web/static/js/new_problem.js turns the marker into the form when the popup opens, with
+the page's categories, the sector's ``/problemes`` URL and the page's CSRF token
+(:func:`new_problem_config`, in the page once): a full form in every cell would weigh on
+the sector page (hundreds of cells), and the map is kept and shared by every user of the
+view, so it can carry no token. One click then posts the problem, located and categorised.
 
 Every value goes through :func:`layers.escaping.html_text` (the popup is set as innerHTML).
 
->>> html = new_problem_form("/secteur/CSP%20Belfort/BEL-CENTRE/problemes", {"stupefiants": "Stupéfiants"},
-...                         cell=(4946, 33664), category="stupefiants", title="Point chaud – Stupéfiants")
->>> 'name="cellule" value="4946,33664"' in html, '<option value="stupefiants" selected>' in html
-(True, True)
+>>> new_problem_marker(cell=(4946, 33664), category="stupefiants", title="Point chaud")
+'<span class="psq-new-problem" data-cellule="4946,33664" data-categorie="stupefiants" data-titre="Point chaud"></span>'
+>>> new_problem_config("/secteur/CSP%20Belfort/BEL-CENTRE/problemes", {"rodeos": "Rodéos"})["categories"]
+[['rodeos', 'Rodéos']]
 """
 
 from __future__ import annotations
@@ -22,22 +24,22 @@ import shapely
 
 from layers.escaping import html_text
 
-#: The class of the forms that web/static/js/new_problem.js completes with the CSRF token.
-FORM_CLASS = "psq-new-problem"
+#: The class of the markers that web/static/js/new_problem.js turns into forms.
+MARKER_CLASS = "psq-new-problem"
 
 
-def new_problem_form(url: str, categories: dict[str, str], *, cell: tuple[int, int] | None = None,
-                     hull: shapely.Geometry | None = None, category: str | None = None, title: str = "") -> str:
-    """The popup's form (HTML) creating a problem at ``cell`` or ``hull`` (lon/lat), of ``category`` if known."""
-    place = (f'<input type="hidden" name="cellule" value="{int(cell[0])},{int(cell[1])}">' if cell is not None else
-             f'<input type="hidden" name="enveloppe" value="{html_text(json.dumps(shapely.geometry.mapping(hull)))}">')
-    options = "".join(f'<option value="{html_text(code)}"{" selected" if code == category else ""}>{html_text(label)}'
-                      f'</option>' for code, label in categories.items())
-    return (f'<form class="{FORM_CLASS}" method="post" action="{html_text(url)}">{place}'
-            '<strong>Nouveau problème à cet endroit</strong>'
-            f'<input name="titre" value="{html_text(title)}" maxlength="200" aria-label="Titre du problème" required>'
-            f'<select name="categorie" aria-label="Catégorie">{options}</select>'
-            f'<button type="submit">Créer un problème ici</button></form>')
+def new_problem_marker(*, cell: tuple[int, int] | None = None, hull: shapely.Geometry | None = None,
+                       category: str | None = None, title: str = "") -> str:
+    """The popup's marker (HTML) for a problem at ``cell`` or ``hull`` (lon/lat), of ``category`` if known."""
+    place = (f'data-cellule="{int(cell[0])},{int(cell[1])}"' if cell is not None else
+             f'data-enveloppe="{html_text(json.dumps(shapely.geometry.mapping(hull)))}"')
+    known = f' data-categorie="{html_text(category)}"' if category else ""
+    return f'<span class="{MARKER_CLASS}" {place}{known} data-titre="{html_text(title)}"></span>'
 
 
-__all__ = ["FORM_CLASS", "new_problem_form"]
+def new_problem_config(url: str, categories: dict[str, str]) -> dict:
+    """What new_problem.js needs to build the forms: the sector's endpoint and the categories (code, label)."""
+    return {"url": url, "categories": [[code, label] for code, label in categories.items()]}
+
+
+__all__ = ["MARKER_CLASS", "new_problem_config", "new_problem_marker"]

@@ -46,10 +46,10 @@ def test_a_chief_runs_the_whole_gpo_cycle_in_the_browser(engine, live_server, br
     cell.scroll_into_view_if_needed()
     box = cell.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_selector("form.psq-new-problem button")
+    page.wait_for_selector("form.psq-new-problem-form button")
     shot(page, "1-popup")
-    page.fill("form.psq-new-problem input[name=titre]", "Trafic – parking de la résidence (carte)")
-    page.click("form.psq-new-problem button")
+    page.fill("form.psq-new-problem-form input[name=titre]", "Trafic – parking de la résidence (carte)")
+    page.click("form.psq-new-problem-form button")
     page.wait_for_url(f"{live_server}/gpo/{gpo_id}**")
     with engine.connect() as conn:
         problem_id, sector, category = conn.execute(sa.text(

@@ -567,7 +567,8 @@ def test_audit_log_keeps_every_account_write_and_refuses_changes(client, login, 
     assert rows[5:] == [("login.success", "maire@example.fr", True, "127.0.0.1")]
     [(details,)] = _rows(engine, "SELECT details FROM audit_log WHERE target = 'maire@example.fr' "
                                  "AND action = 'user.create'")
-    assert details == {"role": "maire", "sectors": [], "commune": "90010", "generated_password": False}
+    assert details == {"role": "maire", "sectors": [], "commune": "90010", "organisation": None,
+                       "generated_password": False}
     for statement in ("UPDATE audit_log SET action = 'rien'", "DELETE FROM audit_log"):
         with pytest.raises(sa.exc.DBAPIError, match="audit_log is append-only"):
             with engine.begin() as conn:

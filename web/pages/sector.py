@@ -42,7 +42,7 @@ from layers.hotspot_layers import (
     gistar_layer,
 )
 from layers.legend import Legend
-from layers.new_problem import new_problem_form
+from layers.new_problem import new_problem_config, new_problem_marker
 from layers.problem_layers import GridCounts, OccurrenceTiles, category_style, grid_legend_entries, problem_layer
 from layers.style import DENSITY_SYMBOL, ZONE_SYMBOL, Symbol, emerging_symbol
 from layers.territory import commune_layer, sector_layer
@@ -179,27 +179,27 @@ def _add_occurrence_tiles(m: folium.Map, sector: Sector, filters: Filters) -> No
            note=f"Visibles à partir du zoom {tiles.min_zoom}.").add_to(m)
 
 
-def problem_forms(sector: Sector, filters: Filters) -> dict[str, Callable[[dict], str]]:
-    """Per layer, the popup form creating a problem at a drawn cell or hull (layers.new_problem)."""
-    url = url_for("problems.create_problem_page", csp=sector.csp_name, code=sector.code)
-    labels = {c.code: c.label for c in categories()}
-    codes = {label: code for code, label in labels.items()}
+def problem_markers(filters: Filters) -> dict[str, Callable[[dict], str]]:
+    """Per layer, the popup's "create a problem here" marker at a drawn cell or hull (layers.new_problem)."""
+    codes = {c.label: c.code for c in categories()}
 
     def category(row: dict) -> str | None:
         return filters.category or row.get("category_code") or codes.get(row.get("category"))
 
-    def title(head: str, row: dict) -> str:
-        known = category(row)
-        return f"{head} – {labels[known]}" if known else head
-
     return {
-        "gistar": lambda row: new_problem_form(url, labels, cell=(row["i"], row["j"]), category=category(row),
-                                               title=title("Point chaud", row)),
-        "emerging": lambda row: new_problem_form(url, labels, cell=(row["i"], row["j"]), category=category(row),
-                                                 title=title(EMERGING_STYLE[row["emerging_category"]][1], row)),
-        "clusters": lambda row: new_problem_form(url, labels, hull=row["geometry"], category=category(row),
-                                                 title=title("Agrégat de faits", row)),
+        "gistar": lambda row: new_problem_marker(cell=(row["i"], row["j"]), category=category(row),
+                                                 title="Point chaud"),
+        "emerging": lambda row: new_problem_marker(cell=(row["i"], row["j"]), category=category(row),
+                                                   title=EMERGING_STYLE[row["emerging_category"]][1]),
+        "clusters": lambda row: new_problem_marker(hull=row["geometry"], category=category(row),
+                                                   title="Agrégat de faits"),
     }
+
+
+def problem_config(sector: Sector) -> dict:
+    """The page's configuration of web/static/js/new_problem.js: the sector's endpoint and the categories."""
+    return new_problem_config(url_for("problems.create_problem_page", csp=sector.csp_name, code=sector.code),
+                              {c.code: c.label for c in categories()})
 
 
 def _add_statistics(m: folium.Map, analysis: Analysis, forms: dict | None = None) -> None:
@@ -247,7 +247,7 @@ def sector_map(sector: Sector, problems: list[dict], analysis: Analysis, filters
     m = page_map(tuple(frame.to_crs(4326).total_bounds))
     commune_layer(communes_around(engine, frame, margin_m=1500)).add_to(m)
     sector_layer(frame, name="Limite du secteur").add_to(m)
-    _add_statistics(m, analysis, problem_forms(sector, filters) if creatable else None)
+    _add_statistics(m, analysis, problem_markers(filters) if creatable else None)
     _add_grid(m, sector, filters)
     _add_occurrence_tiles(m, sector, filters)
     group = zone_group(zones).add_to(m)
@@ -303,4 +303,5 @@ def sector_page(csp: str, code: str):
         styles=category_style(), categories=categories(), my_sectors=current_scope().sectors,
         zones=zones, editor=view["editor"], map_parts=with_request_nonce(view["map_parts"]),
         recurring=view["recurring"], steps=view["steps"], dbscan=view.get("dbscan", ""),
-        zone_problems=pz.sector_problems(engine, sector.csp_id, sector.code) if editable else [], creatable=creatable)
+        zone_problems=pz.sector_problems(engine, sector.csp_id, sector.code) if editable else [],
+        new_problem=problem_config(sector) if creatable else None)
