@@ -78,9 +78,10 @@ def load_demo_gpos(engine: Engine, end: dt.date) -> list[str]:
             "SELECT DISTINCT s.code FROM sector s WHERE s.csp_id = :c AND s.valid_during @> CAST(:d AS date) "
             "ORDER BY 1"), {"c": csp_id, "d": end}).scalars().all()
         totals = [_sector_gpo(conn, csp_id, code, organisations, end) for code in sectors]
+        _transport_gpo(conn, csp_id, organisations, end)
     meetings = sum(t[0] for t in totals)
     actions = sum(t[1] for t in totals)
-    return [f"GPOs: {len(sectors)} (one per sector), {len(organisations)} partner organisations, "
+    return [f"GPOs: {len(sectors)} (one per sector) and a thematic one, {len(organisations)} partner organisations, "
             f"{meetings} past meetings, {actions} actions; {places} sensitive places."]
 
 
@@ -92,6 +93,11 @@ def _organisations(conn) -> dict[str, int]:
             "INSERT INTO organisation (name, kind) VALUES (:n, :k) "
             "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind RETURNING id"),
             {"n": name, "k": "police_nationale" if name == NATIONAL_POLICE else organisation_kind(name)}).scalar_one()
+    conn.execute(sa.text("""
+        INSERT INTO organisation_contact (organisation_id, name, function, email)
+        SELECT o.id, 'Référent GPO', 'Contact de ' || o.name, 'gpo-' || o.id || '@demo.psq.fr' FROM organisation o
+        WHERE o.id = ANY (:ids) AND NOT EXISTS (SELECT 1 FROM organisation_contact c WHERE c.organisation_id = o.id)"""),
+        {"ids": list(ids.values())})
     conn.execute(sa.text("UPDATE problem p SET organisation_id = o.id FROM organisation o "
                          "WHERE o.name = p.partner AND p.organisation_id IS DISTINCT FROM o.id"))
     return ids
@@ -159,6 +165,19 @@ def _sector_gpo(conn, csp_id: int, code: str, organisations: dict[str, int], end
     gm.change_action_status(conn, ADMIN, done, "faite", author="Démo", today=held[0] + dt.timedelta(days=12))
     save_assessment(conn, result, gpo_id=gpo_id, problem_id=fallen.id, action_id=done, label=fallen.label)
     return len(held), 2
+
+
+def _transport_gpo(conn, csp_id: int, organisations: dict[str, int], end: dt.date) -> None:
+    """A thematic GPO over the sectors the bus network's problems lie in, limited to their category."""
+    rows = conn.execute(sa.text("""
+        SELECT DISTINCT s.code, p.organisation_id FROM problem p JOIN sector s ON s.id = p.sector_id
+        WHERE p.category_code = 'transports' AND s.csp_id = :c"""), {"c": csp_id}).all()
+    if not rows:
+        return
+    add_gpo(conn, csp_id=csp_id, name=GPO_PREFIX + "Transports – réseau de bus", rhythm="mensuel",
+            sector_codes=sorted({r[0] for r in rows}), theme="Réseau de bus", categories=["transports"],
+            first_meeting_on=end - dt.timedelta(days=20),
+            members=sorted({r[1] for r in rows if r[1] is not None} | {organisations[NATIONAL_POLICE]}))
 
 
 def _holder(conn, problem_id: int, gpo, default: int) -> int:

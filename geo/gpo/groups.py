@@ -164,6 +164,27 @@ def gpo_area(bind: Engine | Connection, gpo: Gpo, day: dt.date) -> shapely.Multi
     return area_on_day(bind, day, keys=gpo.sector_keys)
 
 
+@dataclasses.dataclass(frozen=True)
+class Contact:
+    organisation_id: int
+    name: str
+    function: str | None
+    email: str | None
+    phone: str | None
+
+
+def member_contacts(bind: Engine | Connection, gpo: Gpo) -> dict[int, list[Contact]]:
+    """The contacts of the GPO's member organisations, by organisation id (row-level security keeps them to the
+    user's GPOs and his own organisation)."""
+    found: dict[int, list[Contact]] = {}
+    with connection(bind) as conn:
+        for row in conn.execute(sa.text(
+                "SELECT organisation_id, name, function, email, phone FROM organisation_contact "
+                "WHERE organisation_id = ANY (:ids) ORDER BY name, id"), {"ids": [m.id for m in gpo.members]}):
+            found.setdefault(row[0], []).append(Contact(*row))
+    return found
+
+
 def organisations(bind: Engine | Connection) -> list[Organisation]:
     """Every partner organisation, by name."""
     with connection(bind) as conn:
@@ -225,5 +246,5 @@ def add_gpo(bind: Engine | Connection, *, csp_id: int, name: str, sector_codes: 
     return gpo_id
 
 
-__all__ = ["Gpo", "GpoError", "Organisation", "add_gpo", "add_organisation", "get_gpo", "gpo_area", "list_gpos",
-           "next_meeting_on", "organisations", "scope_params", "visible_gpo_sql"]
+__all__ = ["Contact", "Gpo", "GpoError", "Organisation", "add_gpo", "add_organisation", "get_gpo", "gpo_area", "list_gpos",
+           "member_contacts", "next_meeting_on", "organisations", "scope_params", "visible_gpo_sql"]

@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from geo.errors import PsqError
 from geo.gpo import meetings as gm
-from geo.gpo.groups import get_gpo, list_gpos
+from geo.gpo.groups import get_gpo, list_gpos, member_contacts
 from geo.gpo.labels import ACTION_KINDS, ACTION_STATUSES
 from geo.problems.status import LABELS as PROBLEM_STATUSES
 from geo.problems.status import TRANSITIONS as PROBLEM_TRANSITIONS
@@ -94,7 +94,7 @@ def gpo_page(gpo_id: int):
                "actions": gm.actions(db, scope, gpo_id=gpo_id), "meetings": gm.meetings(db, scope, gpo_id),
                "may_run": allowed("gpo.run", gpo_id), "kinds": ACTION_KINDS, "statuses": ACTION_STATUSES,
                "problem_statuses": PROBLEM_STATUSES, "problem_transitions": PROBLEM_TRANSITIONS,
-               "agenda": None, "assessments": []}
+               "agenda": None, "assessments": [], "contacts": member_contacts(db, gpo)}
     context["may_update"] = {a.id: allowed("action.update", a.id) for a in context["actions"]}
     if allowed("gpo.agenda", gpo_id):
         from geo.gpo.agenda import agenda
