@@ -16,20 +16,10 @@ from geo.gpo import meetings as gm
 from geo.gpo.groups import add_gpo, add_organisation
 from geo.settings import local_today
 from tests.fixtures.accounts import account, client_as, csrf_token_in
+from tests.fixtures.gpo import sector_problem
 
 SCRIPT = "<script>alert('gpo')</script>"
 ESCAPED = str(markupsafe.escape(SCRIPT))  # as Jinja writes it
-
-
-def _problem(engine, code: str, title: str, organisation_id: int | None = None) -> int:
-    with engine.begin() as conn:
-        return conn.execute(sa.text("""
-            WITH s AS (SELECT id, csp_id, ST_PointOnSurface(geom) AS g FROM sector WHERE code = :code
-                       AND valid_during @> CURRENT_DATE)
-            INSERT INTO problem (source, external_id, category_code, title, geom, sector_id, csp_id, commune_insee,
-                                 reported_on, organisation_id)
-            SELECT 'test', :title, 'stupefiants', :title, s.g, s.id, s.csp_id, '90010', DATE '2026-06-01', :org
-            FROM s RETURNING id"""), {"code": code, "title": title, "org": organisation_id}).scalar_one()
 
 
 @pytest.fixture
@@ -39,7 +29,7 @@ def gpo(engine, territory):
     gpo_id = add_gpo(engine, csp_id=territory, name="GPO Centre", sector_codes=["BEL-CENTRE"], rhythm="mensuel",
                      first_meeting_on=dt.date(2026, 1, 15), members=[landlord, town])
     return {"id": gpo_id, "landlord": landlord, "town": town,
-            "problem": _problem(engine, "BEL-CENTRE", "Hall occupé " + SCRIPT, landlord)}
+            "problem": sector_problem(engine, "BEL-CENTRE", "Hall occupé " + SCRIPT, landlord)}
 
 
 @pytest.fixture

@@ -14,22 +14,10 @@ from geo.db.unit_of_work import set_scope
 from geo.errors import NotFound
 from geo.gpo import meetings as gm
 from geo.gpo.groups import GpoError, add_gpo, add_organisation, get_gpo, list_gpos, next_meeting_on
+from tests.fixtures.gpo import sector_problem
 
 TODAY = dt.date(2026, 11, 30)
 ADMIN = UserScope("admin")
-
-
-def problem(engine, code: str, title: str, organisation_id: int | None = None) -> int:
-    """A problem at a point inside the sector ``code`` (today's version), attributed to it and its commune."""
-    with engine.begin() as conn:
-        return conn.execute(sa.text("""
-            WITH s AS (SELECT id, csp_id, ST_PointOnSurface(geom) AS g FROM sector WHERE code = :code
-                       AND valid_during @> CURRENT_DATE)
-            INSERT INTO problem (source, external_id, category_code, title, geom, sector_id, csp_id, commune_insee,
-                                 reported_on, organisation_id)
-            SELECT 'test', :title, 'stupefiants', :title, s.g, s.id, s.csp_id,
-                   (SELECT insee FROM commune c WHERE ST_Intersects(c.geom, s.g) LIMIT 1), DATE '2026-06-01', :org
-            FROM s RETURNING id"""), {"code": code, "title": title, "org": organisation_id}).scalar_one()
 
 
 @pytest.fixture
@@ -43,8 +31,8 @@ def gpos(engine, territory):
     east = add_gpo(engine, csp_id=territory, name="GPO Est", sector_codes=["AGG-EST"], rhythm="mensuel",
                    first_meeting_on=dt.date(2026, 1, 15), members=[town])
     return {"csp": territory, "landlord": landlord, "town": town, "centre": centre, "east": east,
-            "p_centre": problem(engine, "BEL-CENTRE", "Hall occupé", landlord),
-            "p_east": problem(engine, "AGG-EST", "Rodéos au stade")}
+            "p_centre": sector_problem(engine, "BEL-CENTRE", "Hall occupé", landlord),
+            "p_east": sector_problem(engine, "AGG-EST", "Rodéos au stade")}
 
 
 def chief(csp_id: int, code: str) -> UserScope:
