@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -118,23 +117,9 @@ def _geometries(table: RowTable, columns: dict[str, str], crs: str | None, terri
 
 
 def _feature_geometries(shapes: np.ndarray, source_crs: CRS, territory: Territory, faults: Faults) -> np.ndarray:
-    kinds = pd.Series([s.geom_type if s is not None else "" for s in shapes])
-    faults.add(kinds == "", "missing geometry")
-    faults.add((kinds != "") & ~kinds.isin(SHAPES), "a place is a point, line or polygon, not a {}", kinds)
-    usable = kinds.isin(SHAPES).to_numpy()
-    valid = np.array([bool(s.is_valid) if u else False for s, u in zip(shapes, usable)], dtype=bool)
-    reasons = [shapely.is_valid_reason(s) if u and not v else "" for s, u, v in zip(shapes, usable, valid)]
-    faults.add(usable & ~valid, "geometry is not valid ({})", reasons)
-    keep = usable & valid
-    projected = np.full(len(shapes), None, dtype=object)
-    if keep.any():
-        series = gpd.GeoSeries(list(shapes[keep]), crs=source_crs).to_crs(METROPOLITAN_SRID)
-        projected[keep] = list(series.values)
-        anchors = series.representative_point()
-        km = np.zeros(len(shapes))
-        km[keep] = territory.distance_outside(anchors.x.to_numpy(), anchors.y.to_numpy()) / 1000
-        faults.add(km * 1000 > row_checks.TERRITORY_MARGIN_M, "the place lies {:,.0f} km outside " + territory.label, km)
-    return projected
+    faults.add(pd.Series([s is None for s in shapes]), "missing geometry")
+    return row_checks.check_shapes(shapes, source_crs, territory, faults, kinds=SHAPES,
+                                   wrong_kind="a place is a point, line or polygon, not a {}")
 
 
 def load_places(engine: Engine, path: str | Path, *, kind: str, source: str | None = None,

@@ -14,7 +14,6 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -133,25 +132,8 @@ def _geometries(rows, columns, table, crs, territory, faults) -> np.ndarray:
 
 
 def _projected_shapes(shapes, source_crs, territory, faults) -> np.ndarray:
-    kinds = pd.Series([s.geom_type if s is not None else "" for s in shapes])
-    faults.add((kinds != "") & ~kinds.isin(KINDS), "a problem's place is a point, line or polygon, not a {}", kinds)
-    usable = kinds.isin(KINDS).to_numpy()
-    valid = np.array([bool(s.is_valid) if u else False for s, u in zip(shapes, usable)])
-    reasons = pd.Series([shapely.is_valid_reason(s) if u and not v else "" for s, u, v in zip(shapes, usable, valid)])
-    faults.add(usable & ~valid, "geometry is not valid ({})", reasons)
-    keep = usable & valid
-    projected = np.full(len(shapes), None, dtype=object)
-    if keep.any():
-        series = gpd.GeoSeries(list(shapes[keep]), crs=source_crs).to_crs(METROPOLITAN_SRID)
-        projected[keep] = list(series.values)
-        points = series.representative_point()
-        outside = territory.distance_outside(points.x.to_numpy(), points.y.to_numpy())
-        far = np.zeros(len(shapes), dtype=bool)
-        far[keep] = outside > row_checks.TERRITORY_MARGIN_M
-        km = np.zeros(len(shapes))
-        km[keep] = outside / 1000
-        faults.add(far, "the place lies {:,.0f} km outside " + territory.label, km)
-    return projected
+    return row_checks.check_shapes(shapes, source_crs, territory, faults, kinds=KINDS,
+                                   wrong_kind="a problem's place is a point, line or polygon, not a {}")
 
 
 def load_problems(engine: Engine, path: str | Path, *, source: str | None = None,

@@ -210,6 +210,32 @@ def check_coordinates(first: pd.Series, second: pd.Series, names: tuple[str, str
     return np.where(good, x, np.nan), np.where(good, y, np.nan)
 
 
+def check_shapes(shapes: np.ndarray, source_crs: CRS, territory: Territory, faults: Faults, *, kinds,
+                 wrong_kind: str) -> np.ndarray:
+    """Each geometry of a vector file in Lambert-93 (None where refused), after the checks of the problem and place
+    loaders: of one of ``kinds`` (else ``wrong_kind``, a message with ``{}`` for the kind found), valid, within the
+    territory's margin (through a point on its surface)."""
+    import geopandas as gpd  # with the vector files only
+    import shapely
+
+    found = pd.Series([s.geom_type if s is not None else "" for s in shapes])
+    faults.add((found != "") & ~found.isin(kinds), wrong_kind, found)
+    usable = found.isin(kinds).to_numpy()
+    valid = np.array([bool(s.is_valid) if u else False for s, u in zip(shapes, usable)], dtype=bool)
+    reasons = pd.Series([shapely.is_valid_reason(s) if u and not v else "" for s, u, v in zip(shapes, usable, valid)])
+    faults.add(usable & ~valid, "geometry is not valid ({})", reasons)
+    keep = usable & valid
+    projected = np.full(len(shapes), None, dtype=object)
+    if keep.any():
+        series = gpd.GeoSeries(list(shapes[keep]), crs=source_crs).to_crs(METROPOLITAN_SRID)
+        projected[keep] = list(series.values)
+        anchors = series.representative_point()
+        km = np.zeros(len(shapes))
+        km[keep] = territory.distance_outside(anchors.x.to_numpy(), anchors.y.to_numpy()) / 1000
+        faults.add(km * 1000 > TERRITORY_MARGIN_M, "the place lies {:,.0f} km outside " + territory.label, km)
+    return projected
+
+
 def _project(first, second, mask, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
     x = np.full(len(first), np.nan)
     y = np.full(len(first), np.nan)
