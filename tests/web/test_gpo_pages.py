@@ -154,3 +154,9 @@ def test_a_problem_is_created_from_a_hot_spot_cell_located_and_categorised(chief
         assert refused.status_code == 400 and message in html.unescape(refused.text), data
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM problem WHERE source = 'carte'")).scalar_one() == 1
+
+
+def test_the_assessment_refuses_an_area_id_no_integer_column_holds(chief, gpo):
+    response = chief.get(f"/gpo/{gpo['id']}/evaluation?zone=problem:99999999999&date=2026-01-01")
+    assert response.status_code == 400
+    assert "choisissez un problème ou une zone de patrouille du GPO" in html.unescape(response.text)

@@ -33,7 +33,7 @@ DEFAULT_DAYS, DEFAULT_RING_M = 90, 200
 def _params(args) -> dict:
     """The request's fields, checked: 400 with one French sentence for a malformed one."""
     kind, _, ident = (args.get("zone") or "").partition(":")
-    if kind not in ("problem", "zone") or not ident.isdigit():
+    if kind not in ("problem", "zone") or not ident.isdigit() or int(ident) >= 2**31:  # ids are integer (int4)
         abort(400, description="« zone » : choisissez un problème ou une zone de patrouille du GPO.")
     try:
         day = dt.date.fromisoformat((args.get("date") or "").strip())
