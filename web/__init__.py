@@ -172,7 +172,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from web import access, auth, bounds, db, failures, limits
     from web.api import maps as map_api
     from web.pages import (
+        alerts,
         assessment,
+        audits,
         basemap,
         commune,
         figures,
@@ -181,6 +183,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         journal,
         overview,
         problems,
+        referents,
         sector,
         territory,
         zones,
@@ -201,7 +204,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(bounds.check_request)
     limits.init_app(app)  # counted before the login gate: an anonymous flood is limited too
     for blueprint in (territory.bp, auth.bp, zones.bp, sector.bp, map_api.bp, commune.bp, overview.bp, basemap.bp,
-                      journal.bp, gpo.bp, gpo_file.bp, figures.bp, problems.bp, assessment.bp):
+                      journal.bp, gpo.bp, gpo_file.bp, figures.bp, problems.bp, assessment.bp, referents.bp, audits.bp,
+                      alerts.bp):
         app.register_blueprint(blueprint)
     # French numbers, areas and dates (geo.formats, Babel's fr_FR) in every template.
     app.add_template_filter(formats.day, "date_fr")

@@ -49,7 +49,7 @@ def apply_scope(scope: UserScope | None, user_id: int | None = None) -> None:
         set_scope(get_db(), None, ip=request.remote_addr)
         return
     set_scope(get_db(), scope.role, sector_keys=scope.sector_keys, commune=scope.commune_insee,
-              organisation=scope.organisation_id, user_id=user_id, ip=request.remote_addr)
+              organisation=scope.organisation_id, referent=scope.referent_id, user_id=user_id, ip=request.remote_addr)
 
 
 def close_db(error: BaseException | None = None) -> None:

@@ -55,6 +55,22 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "action.update": ("admin", "chef_secteur", "partenaire"),
     # The figures of the GPOs (meetings held, problems raised, resolved, open), rolled up over the scope.
     "figures.view": ("admin", "referent", "chef_secteur", "maire"),
+    # The référents' coverage map (who covers which town, their load, distances): the police side.
+    "referents.view": ("admin", "referent", "chef_secteur"),
+    # An audit request (a town's request for a security study) and its report: the référent it is assigned to or
+    # who covers the town, the town's mayor, admin. Resource: the request's id.
+    "study.view": ("admin", "referent", "maire"),
+    # Asking for a study: the town's mayor, or the référent who covers it (a request forwarded by the DDSP).
+    # Resource: the town's INSEE code.
+    "study.request": ("admin", "referent", "maire"),
+    # Assigning, planning, closing a study, attaching its report, proposing camera sites: the référent. Resource: id.
+    "study.run": ("admin", "referent"),
+    # The cameras of a town (wedges, coverage of its hot spots): resource the town's INSEE code.
+    "cameras.view": ("admin", "referent", "chef_secteur", "maire"),
+    # The conventions de participation citoyenne and security contracts of a town: resource its INSEE code.
+    "conventions.view": ("admin", "referent", "chef_secteur", "maire"),
+    # The alerts sent to a mayor for his town and his opt-in per category: the mayor himself (admin: all).
+    "alerts.view": ("admin", "maire"),
 }
 
 
@@ -63,8 +79,10 @@ def permission_allowed(scope: UserScope, action: str, resource=None, *,
     """Whether the user of ``scope`` may take ``action`` on ``resource``.
 
     Resources: ``(csp_id, code)`` for ``sector.*``, ``zone.*`` and ``problem.*``, a CSP's name for
-    ``csp.*`` (``territory.view``: every CSP), an INSEE code for ``commune.*`` (give
-    ``bind``: a chief's communes are those his sectors cover), a GPO's id for ``gpo.*`` and an
+    ``csp.*`` (``territory.view``: every CSP), an INSEE code for ``commune.*``, ``cameras.*``,
+    ``conventions.*``, ``alerts.*`` and ``study.request`` (give ``bind``: a chief's communes are those his
+    sectors cover; a référent with a record asks for the towns he covers), a request's id for the other
+    ``study.*`` (give ``bind``), a GPO's id for ``gpo.*`` and an
     action's id for ``action.*`` (give ``bind``: a GPO's sectors and members are in the database). Without a resource: whether
     the role may take the action at all.
     """
@@ -89,10 +107,22 @@ def permission_allowed(scope: UserScope, action: str, resource=None, *,
         if kind == "gpo":
             return get_gpo(bind, scope, int(resource)) is not None
         return can_update_action(bind, scope, int(resource))
-    if kind == "commune":
+    if kind in ("commune", "cameras", "conventions", "alerts") or action == "study.request":
         if bind is None:
-            raise ValueError("commune.* needs the database (bind) to know a chief's communes.")
+            raise ValueError(f"{action} needs the database (bind) to know a chief's communes.")
+        if action in ("study.request",) and scope.role == "referent":
+            from geo.referents.referents import covers  # geo.referents reads the accounts
+
+            return covers(bind, scope, resource)
         return can_see_commune(bind, scope, resource)
+    if kind == "study":
+        if bind is None:
+            raise ValueError("study.* needs the database (bind) to know the request's town and référent.")
+        from geo.referents.audits import can_see_request
+
+        return can_see_request(bind, scope, int(resource))
+    if kind == "referents":
+        return True
     raise ValueError(f"No rule for the resources of {action}.")
 
 

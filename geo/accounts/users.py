@@ -130,6 +130,8 @@ class UserScope:
     commune_insee: str | None = None
     #: A partner's organisation (its id), whose GPOs, problems and actions he sees.
     organisation_id: int | None = None
+    #: A référent's record (its id): the communes he covers and the audit requests assigned to him.
+    referent_id: int | None = None
 
     @property
     def sector_keys(self) -> tuple[str, ...]:
@@ -275,7 +277,8 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def create_user(bind: Engine | Connection, email: str, role: str, password: str | None = None, *,
                 sectors: Iterable[str] = (), csp: str | None = None, commune: str | None = None,
-                organisation: str | None = None, display_name: str | None = None, actor_id: int | None = None, ip: str | None = None) -> NewUser:
+                organisation: str | None = None, referent: str | None = None, display_name: str | None = None,
+                actor_id: int | None = None, ip: str | None = None) -> NewUser:
     """Create a user with his scope, after checking everything; write ``user.create`` in the audit log.
 
     Parameters
@@ -296,6 +299,8 @@ def create_user(bind: Engine | Connection, email: str, role: str, password: str 
         INSEE code of a ``maire``'s commune (required for him, refused for the others).
     organisation : str, optional
         Name of a ``partenaire``'s organisation (table ``organisation``; refused for the others).
+    referent : str, optional
+        Name of a ``referent``'s record (table ``referent``, ``psq load referents``; refused for the others).
     display_name : str, optional
         The name shown in the app.
     actor_id, ip : optional
@@ -325,7 +330,7 @@ def create_user(bind: Engine | Connection, email: str, role: str, password: str 
     geo.accounts.users.ScopeError: Unknown commune: no commune has the INSEE code 99999.
     >>> new = create_user(engine, "partenaire@example.fr", "partenaire", "un mot de passe long")
     >>> new.password is None, new.user.scope
-    (True, UserScope(role='partenaire', sectors=(), commune_insee=None, organisation_id=None))
+    (True, UserScope(role='partenaire', sectors=(), commune_insee=None, organisation_id=None, referent_id=None))
     """
     if role not in ROLES:
         raise UnknownRoleError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
@@ -342,9 +347,13 @@ def create_user(bind: Engine | Connection, email: str, role: str, password: str 
     _check_scope_shape(role, sectors, csp, commune)
     if organisation and role != "partenaire":
         raise ScopeError(f"Only a partenaire belongs to an organisation, not a {role}.")
+    referent = referent.strip() if referent else None
+    if referent and role != "referent":
+        raise ScopeError(f"Only a referent has a référent's record, not a {role}.")
     with transaction(bind) as conn:
         refs = _resolve_sectors(conn, sectors, csp) if sectors else []
         organisation_id = _organisation_id(conn, organisation) if organisation else None
+        referent_id = _referent_id(conn, referent) if referent else None
         if commune and conn.execute(sa.text("SELECT 1 FROM commune WHERE insee = :i"), {"i": commune}).first() is None:
             raise ScopeError(f"Unknown commune: no commune has the INSEE code {commune}.")
         if conn.execute(sa.text("SELECT 1 FROM app_user WHERE email = :e"), {"e": email}).first() is not None:
@@ -367,8 +376,11 @@ def create_user(bind: Engine | Connection, email: str, role: str, password: str 
         if organisation_id is not None:
             conn.execute(sa.text("INSERT INTO user_organisation (user_id, organisation_id) VALUES (:u, :o)"),
                          {"u": user_id, "o": organisation_id})
+        if referent_id is not None:
+            conn.execute(sa.text("INSERT INTO user_referent (user_id, referent_id) VALUES (:u, :r)"),
+                         {"u": user_id, "r": referent_id})
         details = {"role": role, "sectors": [f"{r.csp_name}/{r.code}" for r in refs], "commune": commune,
-                   "organisation": organisation,
+                   "organisation": organisation, "referent": referent,
                    "generated_password": generated is not None}
         audit(conn, "user.create", user_id=actor_id, target=email, details=details, ip=ip)
         user = _load(conn, "u.id = :id", {"id": user_id})[0]
@@ -394,6 +406,13 @@ def _organisation_id(conn: Connection, name: str) -> int:
     found = conn.execute(sa.text("SELECT id FROM organisation WHERE lower(name) = lower(:n)"), {"n": name}).scalar()
     if found is None:
         raise ScopeError(f"Unknown organisation {name!r}: load the GPOs' partners first.")
+    return found
+
+
+def _referent_id(conn: Connection, name: str) -> int:
+    found = conn.execute(sa.text("SELECT id FROM referent WHERE lower(name) = lower(:n)"), {"n": name}).scalar()
+    if found is None:
+        raise ScopeError(f"Unknown référent {name!r}: load the référents first (psq load referents).")
     return found
 
 
@@ -452,7 +471,8 @@ def _load(conn: Connection, where: str, params: dict, order: str = "u.id", extra
                COALESCE((SELECT json_agg(json_build_array(c.id, c.name, us.sector_code) ORDER BY c.name, us.sector_code)
                          FROM user_sector us JOIN csp c ON c.id = us.csp_id WHERE us.user_id = u.id), '[]') AS sectors,
                (SELECT min(uc.insee) FROM user_commune uc WHERE uc.user_id = u.id) AS commune,
-               (SELECT uo.organisation_id FROM user_organisation uo WHERE uo.user_id = u.id) AS organisation_id
+               (SELECT uo.organisation_id FROM user_organisation uo WHERE uo.user_id = u.id) AS organisation_id,
+               (SELECT ur.referent_id FROM user_referent ur WHERE ur.user_id = u.id) AS referent_id
         FROM app_user u WHERE {where} ORDER BY {order}{" FOR UPDATE OF u" if lock else ""}"""),
         {**params, **(extra or {})}).mappings().all()
     return [_account(r) for r in rows]
@@ -460,7 +480,7 @@ def _load(conn: Connection, where: str, params: dict, order: str = "u.id", extra
 
 def _account(row) -> Account:
     scope = UserScope(row["role"], tuple(SectorRef(*s) for s in row["sectors"]), row["commune"],
-                      row["organisation_id"])
+                      row["organisation_id"], row["referent_id"])
     # A new password or a log-out (sessions_ended_at) changes the stamp: the sessions opened before end.
     ended = row["sessions_ended_at"].isoformat() if row["sessions_ended_at"] else ""
     stamp = hashlib.sha256(f"{row['password_hash']}|{ended}".encode()).hexdigest()[:16]

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     Text,
     UniqueConstraint,
@@ -702,3 +703,195 @@ class SensitivePlace(Base):
     source: Mapped[str] = mapped_column(Text)
     external_id: Mapped[str] = mapped_column(Text)
     geom = mapped_column(_geometry("GEOMETRY"), nullable=False)
+
+
+# -- référents, audits, cameras, conventions, alerts (migration 0013) ---------------------
+REFERENT_KINDS = ("referent", "correspondant")
+AUDIT_KINDS = ("videoprotection_voie_publique", "site", "evenement")
+AUDIT_STATUSES = ("demandee", "attribuee", "planifiee", "realisee", "abandonnee")
+CAMERA_STATUSES = ("existing", "proposed")
+CAMERA_OWNERS = ("commune", "bailleur", "transporteur", "autre")
+OUTBOX_STATUSES = ("pending", "sent")
+
+
+class Referent(Base):
+    """A référent or correspondant sûreté: his service and his base (``psq load referents``)."""
+
+    __tablename__ = "referent"
+    __table_args__ = (
+        CheckConstraint("btrim(name) <> ''"),
+        CheckConstraint(f"kind IN {REFERENT_KINDS}"),
+        CheckConstraint("btrim(service) <> ''"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(Text)
+    service: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    base = mapped_column(_geometry("POINT"), nullable=False)
+
+
+class ReferentCommune(Base):
+    """A commune and the one référent who covers it."""
+
+    __tablename__ = "referent_commune"
+    __table_args__ = (Index("referent_commune_referent_idx", "referent_id"),)
+
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("commune.insee"), primary_key=True)
+    referent_id: Mapped[int] = mapped_column(ForeignKey("referent.id", ondelete="CASCADE"))
+
+
+class UserReferent(Base):
+    """A ``referent`` account's record."""
+
+    __tablename__ = "user_referent"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    referent_id: Mapped[int] = mapped_column(ForeignKey("referent.id"))
+
+
+class AuditRequest(Base):
+    """A town's request for a security study: assigned, planned, done, its report kept in the database."""
+
+    __tablename__ = "audit_request"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {AUDIT_KINDS}"),
+        CheckConstraint("btrim(need) <> ''"),
+        CheckConstraint(f"status IN {AUDIT_STATUSES}"),
+        CheckConstraint("(report IS NULL) = (report_filename IS NULL)"),
+        CheckConstraint("(status = 'realisee') = (done_on IS NOT NULL)"),
+        Index("audit_request_commune_idx", "commune_insee"),
+        Index("audit_request_referent_idx", "referent_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("commune.insee"))
+    kind: Mapped[str] = mapped_column(Text)
+    need: Mapped[str] = mapped_column(Text)
+    site: Mapped[str | None] = mapped_column(Text)
+    requested_on: Mapped[dt.date] = mapped_column(Date)
+    referent_id: Mapped[int | None] = mapped_column(ForeignKey("referent.id"))
+    assigned_on: Mapped[dt.date | None] = mapped_column(Date)
+    planned_on: Mapped[dt.date | None] = mapped_column(Date)
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(Text, server_default="demandee")
+    report: Mapped[bytes | None] = mapped_column(LargeBinary)
+    report_filename: Mapped[str | None] = mapped_column(Text)
+    report_type: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Camera(Base):
+    """A video-protection camera: bearing clockwise from north, field of view and range in metres."""
+
+    __tablename__ = "camera"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        CheckConstraint("bearing >= 0 AND bearing < 360"),
+        CheckConstraint("fov > 0 AND fov <= 360"),
+        CheckConstraint("range_m > 0 AND range_m <= 1000"),
+        CheckConstraint(f"status IN {CAMERA_STATUSES}"),
+        CheckConstraint(f"owner IN {CAMERA_OWNERS}"),
+        Index("camera_commune_idx", "commune_insee"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    external_id: Mapped[str] = mapped_column(Text)
+    geom = mapped_column(_geometry("POINT"), nullable=False)
+    bearing: Mapped[float] = mapped_column(Float)
+    fov: Mapped[float] = mapped_column(Float)
+    range_m: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(Text)
+    commune_insee: Mapped[str | None] = mapped_column(ForeignKey("commune.insee"))
+    sector_id: Mapped[int | None] = mapped_column(ForeignKey("sector.id"))
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Convention(Base):
+    """A convention de participation citoyenne: signed for ``duration_years``, renewed tacitly."""
+
+    __tablename__ = "convention"
+    __table_args__ = (
+        UniqueConstraint("commune_insee", "signed_on"),
+        CheckConstraint("duration_years > 0"),
+        CheckConstraint("volunteers >= 0"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("commune.insee"))
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+    duration_years: Mapped[int] = mapped_column(Integer, server_default="3")
+    volunteers: Mapped[int] = mapped_column(Integer, server_default="0")
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class CsiContract(Base):
+    """A contrat de sécurité intégrée and its engagements."""
+
+    __tablename__ = "csi_contract"
+    __table_args__ = (
+        CheckConstraint("btrim(name) <> ''"),
+        CheckConstraint("duration_years > 0"),
+        CheckConstraint("municipal_police >= 0"),
+        CheckConstraint("cameras >= 0"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    epci_siren: Mapped[str | None] = mapped_column(ForeignKey("epci.siren"))
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+    duration_years: Mapped[int] = mapped_column(Integer)
+    municipal_police: Mapped[int | None] = mapped_column(Integer)
+    cameras: Mapped[int | None] = mapped_column(Integer)
+    supervision_centre: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    engagements: Mapped[str | None] = mapped_column(Text)
+
+
+class CsiCommune(Base):
+    """A commune a security contract covers."""
+
+    __tablename__ = "csi_commune"
+    __table_args__ = (Index("csi_commune_insee_idx", "commune_insee"),)
+
+    contract_id: Mapped[int] = mapped_column(ForeignKey("csi_contract.id", ondelete="CASCADE"), primary_key=True)
+    commune_insee: Mapped[str] = mapped_column(ForeignKey("commune.insee"), primary_key=True)
+
+
+class AlertSubscription(Base):
+    """A mayor's opt-in to the alerts of one category, immediate or in the daily digest."""
+
+    __tablename__ = "alert_subscription"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"), primary_key=True)
+    digest: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class AlertOutbox(Base):
+    """One notification of one occurrence to one user, written with the import; sent once by the worker."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "user_id"),
+        CheckConstraint(f"status IN {OUTBOX_STATUSES}"),
+        CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)"),
+        Index("alert_outbox_pending_idx", "status", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrence.id", ondelete="CASCADE"))
+    commune_insee: Mapped[str] = mapped_column(Text)
+    category_code: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    digest: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(Text, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -65,13 +65,14 @@ def transaction(bind: Engine | Connection) -> Iterator[Connection]:
 
 
 def set_scope(conn: Connection, role: str | None, *, sector_keys: tuple[str, ...] = (),
-              commune: str | None = None, organisation: int | None = None, user_id: int | None = None,
-              ip: str | None = None) -> None:
+              commune: str | None = None, organisation: int | None = None, referent: int | None = None,
+              user_id: int | None = None, ip: str | None = None) -> None:
     """Set the user's scope for the rest of the transaction (what the policies of migration 0006 read).
 
     ``sector_keys``: ``'csp_id:code'`` of a chief's sectors; every version of those
     sectors is allowed (``psq.sector_ids``). ``role`` None: no scope, nothing visible.
     ``organisation``: a partner's organisation (``psq.organisation``, migration 0012).
+    ``referent``: a référent's record (``psq.referent``, migration 0013).
     ``user_id`` and ``ip``: who acts and from where, for the audit trigger of every write
     (migration 0011).
     """
@@ -79,12 +80,13 @@ def set_scope(conn: Connection, role: str | None, *, sector_keys: tuple[str, ...
     conn.execute(sa.text(
         "SELECT set_config('psq.role', :role, true), set_config('psq.commune', :commune, true), "
         "set_config('psq.user_id', :user_id, true), set_config('psq.ip', :ip, true), "
-        "set_config('psq.organisation', :organisation, true), "
+        "set_config('psq.organisation', :organisation, true), set_config('psq.referent', :referent, true), "
         "set_config('psq.sector_ids', coalesce((SELECT string_agg(id::text, ',' ORDER BY id) FROM sector "
         "WHERE (csp_id || ':' || code) = ANY(CAST(:keys AS text[]))), ''), true)"),
         {"role": role or "", "commune": commune or "", "keys": list(sector_keys),
          "user_id": "" if user_id is None else str(user_id), "ip": ip or "",
-         "organisation": "" if organisation is None else str(organisation)})
+         "organisation": "" if organisation is None else str(organisation),
+         "referent": "" if referent is None else str(referent)})
 
 
 __all__ = ["APP_ROLE", "connection", "set_scope", "transaction"]

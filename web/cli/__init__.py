@@ -9,7 +9,21 @@ from __future__ import annotations
 
 import click
 
-from web.cli import agenda, assess, database, export, gpo, hotspots, load, report, serve, users
+from web.cli import (
+    agenda,
+    alerts,
+    assess,
+    cameras,
+    database,
+    export,
+    gpo,
+    hotspots,
+    load,
+    referents,
+    report,
+    serve,
+    users,
+)
 
 
 @click.group("psq", context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,5 +32,9 @@ def main():
 
 
 for command in (database.db, load.load, hotspots.hotspots_command, export.export, serve.demo, serve.serve, users.users,
-                agenda.agenda_command, assess.assess_command, report.report_command, gpo.gpo):
+                agenda.agenda_command, assess.assess_command, report.report_command, gpo.gpo, cameras.cameras,
+                alerts.alerts):
     main.add_command(command)
+# `psq load referents`, `psq load conventions`, `psq load cameras`: loaders of their own modules.
+for command in (*referents.LOAD_COMMANDS, *cameras.LOAD_COMMANDS):
+    load.load.add_command(command)

@@ -31,14 +31,15 @@ def users():
 @click.option("--csp", help="CSP of those sector codes (needed only when a code exists in several CSPs).")
 @click.option("--commune", metavar="INSEE", help="INSEE code of a maire's commune.")
 @click.option("--organisation", metavar="NAME", help="Organisation of a partenaire (a GPO's partner).")
+@click.option("--referent", metavar="NAME", help="Record of a referent (psq load referents): his towns and audits.")
 @click.option("--name", "display_name", help="Name shown in the app, e.g. \"Claire Martin\".")
 @account_errors
-def add_user(email, role, password, sectors, csp, commune, organisation, display_name):
+def add_user(email, role, password, sectors, csp, commune, organisation, referent, display_name):
     """Create a user of the web app with his role and scope."""
     from geo.accounts.users import create_user
 
     new = create_user(_engine(), email, role, password, sectors=sectors, csp=csp, commune=commune,
-                      organisation=organisation, display_name=display_name)
+                      organisation=organisation, referent=referent, display_name=display_name)
     user = new.user
     click.echo(f"User {user.email} created ({user.role}{_scope_text(user.scope)}).")
     if new.password:
