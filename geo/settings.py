@@ -126,3 +126,63 @@ def checked_weights(weights: dict, *, setting: str) -> dict[str, float]:
             raise SettingError(f"{setting} : le poids de {key} « {value} » n'est pas un nombre positif ou nul.")
         merged[key] = number
     return merged
+
+
+# -- alerts to mayors (geo.alerts) ---------------------------------------------------------------------
+import dataclasses  # noqa: E402
+
+
+@dataclasses.dataclass(frozen=True)
+class AlertSettings:
+    """How alerts leave: the SMTP server, the sender, the optional webhook, the links' base and the digest hour."""
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    sender: str = "psq@localhost"
+    webhook: str | None = None
+    base_url: str = "http://127.0.0.1:5000"
+    digest_hour: int = 7
+
+
+def alert_settings(environ: dict | None = None) -> AlertSettings:
+    """The alert settings read from the environment (``environ``: another mapping, for the tests).
+
+    A port or an hour that is not one is refused in one sentence naming the variable.
+
+    >>> alert_settings({"PSQ_SMTP_HOST": "mail.example.fr", "PSQ_SMTP_STARTTLS": "1"}).smtp_starttls
+    True
+    >>> alert_settings({}).digest_hour, alert_settings({}).smtp_host is None
+    (7, True)
+    >>> alert_settings({"PSQ_ALERT_DIGEST_HOUR": "25"})
+    Traceback (most recent call last):
+    ...
+    geo.settings.SettingError: PSQ_ALERT_DIGEST_HOUR : « 25 » n'est pas une heure de 0 à 23.
+    """
+    env = os.environ if environ is None else environ
+    get = lambda name: (env.get(name) or "").strip() or None  # noqa: E731
+    return AlertSettings(
+        smtp_host=get("PSQ_SMTP_HOST"),
+        smtp_port=_integer(get("PSQ_SMTP_PORT"), "PSQ_SMTP_PORT", 25, 1, 65535, "un port de 1 à 65535"),
+        smtp_user=get("PSQ_SMTP_USER"),
+        smtp_password=env.get("PSQ_SMTP_PASSWORD") or None,
+        smtp_starttls=(get("PSQ_SMTP_STARTTLS") or "0").lower() in ("1", "true", "yes", "oui"),
+        sender=get("PSQ_ALERT_FROM") or AlertSettings.sender,
+        webhook=get("PSQ_ALERT_WEBHOOK"),
+        base_url=(get("PSQ_ALERT_BASE_URL") or AlertSettings.base_url).rstrip("/"),
+        digest_hour=_integer(get("PSQ_ALERT_DIGEST_HOUR"), "PSQ_ALERT_DIGEST_HOUR", 7, 0, 23, "une heure de 0 à 23"),
+    )
+
+
+def _integer(text: str | None, setting: str, default: int, low: int, high: int, what: str) -> int:
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise SettingError(f"{setting} : « {text} » n'est pas {what}.")
+    return value

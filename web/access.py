@@ -60,7 +60,8 @@ def current_scope() -> UserScope:
 
 
 def home_url(scope: UserScope) -> str:
-    """The page a user lands on: a chief his first sector, a mayor his commune, the others the index."""
+    """The page a user lands on: a chief his first sector, a mayor his commune, a référent the coverage map of
+    the référents, the others the index."""
     if scope.role == "chef_secteur" and scope.sectors:
         first = scope.sectors[0]
         return url_for("sector_pages.sector_page", csp=first.csp_name, code=first.code)
@@ -68,6 +69,8 @@ def home_url(scope: UserScope) -> str:
         return "/commune/" + scope.commune_insee
     if scope.role == "partenaire" and scope.organisation_id is not None:
         return url_for("gpo.gpo_list")
+    if scope.role == "referent":
+        return url_for("referents.coverage_page")
     return url_for("pages.index")
 
 

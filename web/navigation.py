@@ -64,6 +64,17 @@ def menu() -> list[Group]:
         if allowed("figures.view"):
             links.append(("Chiffres des GPO", url_for("figures.figures_page")))
         groups.append(Group("GPO", tuple(links)))
+    prevention = []
+    if allowed("referents.view"):
+        prevention.append(("Couverture des référents", url_for("referents.coverage_page")))
+    if allowed("conventions.view"):
+        prevention.append(("Conventions et CSI", url_for("referents.conventions_page")))
+    if allowed("study.view"):
+        prevention.append(("Demandes d'audit", url_for("audits.audit_list")))
+    if prevention:
+        groups.append(Group("Prévention situationnelle", tuple(prevention)))
+    if allowed("alerts.view"):
+        groups.append(Group("Alertes", (("Alertes", url_for("alerts.alerts_page")),)))
     if allowed("audit.view"):
         groups.append(Group("Administration", (("Journal d'audit", url_for("journal.journal_page")),)))
     return groups

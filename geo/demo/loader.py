@@ -1,5 +1,7 @@
 """The demo territory: Territoire de Belfort, the CSP Belfort's sectors, the real road
-accidents of the département and a synthetic, seeded set of problems and occurrences.
+accidents of the département and a synthetic, seeded set of problems and occurrences;
+its GPOs (geo.demo.gpo) and its prevention side: référents, cameras, conventions, an
+audit request and a mayor's alerts (geo.demo.referents).
 
 Real and synthetic data never mix: accidents have source ``ONISR``, generated data
 source ``synthetic``.
@@ -30,6 +32,7 @@ from geo.db.migrations import migrate
 from geo.db.unit_of_work import transaction
 from geo.demo.check import misread_places
 from geo.demo.gpo import clear_demo_gpos, load_demo_gpos
+from geo.demo.referents import link_demo_accounts, load_demo_prevention, load_demo_referents
 from geo.demo.synthetic import DEFAULT_END, SyntheticDemo, generate, write_truth
 from geo.ingest.accidents import load_accidents
 from geo.ingest.communes import load_communes
@@ -93,10 +96,13 @@ def load_demo(engine: Engine, say: Callable[[str], None] = lambda _: None,
         ("sectors", lambda: load_sectors(engine, SECTORS_FILE, valid_from=SECTORS_VALID_FROM).lines()),
         ("base map", lambda: territory_basemap(engine, DEMO_BASE_MAP, today).lines()),
         ("road accidents", lambda: load_accidents(engine, DEPARTEMENT).lines()),
+        ("référents", lambda: load_demo_referents(engine)),
+        # Before the synthetic occurrences: the mayor's opt-ins make their import write his alerts.
+        ("accounts", lambda: demo_accounts(engine) + link_demo_accounts(engine)),
         ("synthetic data", lambda: load_synthetic(engine, end=end, truth_file=CURRENT_TRUTH_FILE,
                                                   demo=demo_seed(end)[1])),
-        ("accounts", lambda: demo_accounts(engine)),
         ("GPOs", lambda: load_demo_gpos(engine, end)),
+        ("cameras, conventions, audits", lambda: load_demo_prevention(engine, end)),
     ]
     bar = progress(total=len(steps), desc="Demo", unit="step")
     for name, run in steps:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import io
 import math
 import struct
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import geopandas as gpd
 import shapely
@@ -44,8 +46,20 @@ CONTEXT_FILL, CONTEXT_EDGE = "#f1f5f9", "#94a3b8"
 PROBLEM_COLOUR = "#1d4ed8"
 
 
+class Overlay(NamedTuple):
+    """More shapes drawn over the area's outline, in the order given: ``frame`` (EPSG:2154), its legend ``label``,
+    the keywords of ``GeoDataFrame.plot`` (``style``: ``facecolor``, ``edgecolor``, ``alpha``...), and the column
+    whose text is written on each shape, if any (``labels``)."""
+
+    frame: gpd.GeoDataFrame
+    label: str
+    style: dict
+    labels: str | None = None
+
+
 def area_map_png(area, *, hot_cells: gpd.GeoDataFrame | None = None, problems: gpd.GeoDataFrame | None = None,
-                 context: gpd.GeoDataFrame | None = None, width_px: int = 1400, title: str | None = None) -> bytes:
+                 context: gpd.GeoDataFrame | None = None, width_px: int = 1400, title: str | None = None,
+                 area_label: str = "Périmètre du GPO", overlays: Sequence[Overlay] = (), view=None) -> bytes:
     """The PNG of the map of ``area`` (a shapely geometry in EPSG:2154), ``width_px`` by ``0.7 * width_px``.
 
     Parameters
@@ -62,6 +76,12 @@ def area_map_png(area, *, hot_cells: gpd.GeoDataFrame | None = None, problems: g
         The image's width in pixels.
     title : str, optional
         A title written in the top left corner.
+    area_label : str
+        The outline's name in the legend.
+    overlays : sequence of Overlay
+        More layers over the rest (the audit file's camera wedges and proposed sites).
+    view : shapely geometry, optional
+        What the view is framed on, if not the area.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -71,11 +91,12 @@ def area_map_png(area, *, hot_cells: gpd.GeoDataFrame | None = None, problems: g
     FigureCanvasAgg(figure)
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_axis_off()
-    xmin, ymin, xmax, ymax = _view(area, ASPECT)
+    xmin, ymin, xmax, ymax = _view(area if view is None else view, ASPECT)
     axes.set_xlim(xmin, xmax)
     axes.set_ylim(ymin, ymax)
     axes.set_aspect("equal", adjustable="datalim")
-    handles = _draw(axes, area, hot_cells, problems, context, (xmin, ymin, xmax, ymax))
+    handles = _draw(axes, area, hot_cells, problems, context, (xmin, ymin, xmax, ymax), area_label)
+    handles += _overlays(axes, overlays)
     _scale_bar(axes, xmin, ymin, xmax, ymax)
     _north_arrow(axes)
     if title:
@@ -100,7 +121,7 @@ def _view(area, aspect: float) -> tuple[float, float, float, float]:
     return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
 
 
-def _draw(axes, area, hot_cells, problems, context, box) -> list:
+def _draw(axes, area, hot_cells, problems, context, box, area_label: str = "Périmètre du GPO") -> list:
     """The layers, bottom to top; the legend's handles."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -120,11 +141,37 @@ def _draw(axes, area, hot_cells, problems, context, box) -> list:
                 handles.append(Patch(facecolor=colour, alpha=0.8, label=label))
     if area is not None and not area.is_empty:
         gpd.GeoSeries([area], crs=SRID).boundary.plot(ax=axes, color=AREA_COLOUR, linewidth=2.2, zorder=3)
-        handles.append(Line2D([], [], color=AREA_COLOUR, linewidth=2.2, label="Périmètre du GPO"))
+        handles.append(Line2D([], [], color=AREA_COLOUR, linewidth=2.2, label=area_label))
     if problems is not None and len(problems):
         _problems(axes, problems)
         handles.append(Line2D([], [], marker="o", linestyle="", markersize=11, markerfacecolor="white",
                               markeredgecolor=PROBLEM_COLOUR, label="Problème (n° de l'ordre du jour)"))
+    return handles
+
+
+def _overlays(axes, overlays: Sequence[Overlay]) -> list:
+    """Each overlay over the outline (zorder 4 and up), its shapes labelled from its ``labels`` column; the legend's
+    handles."""
+    from matplotlib.patches import Patch
+
+    handles = []
+    for k, overlay in enumerate(overlays):
+        if overlay.frame is None or not len(overlay.frame):
+            continue
+        style = {"linewidth": 1, **overlay.style}
+        overlay.frame.plot(ax=axes, zorder=4 + k, **style)
+        handles.append(Patch(facecolor=style.get("facecolor", style.get("color", "none")),
+                             edgecolor=style.get("edgecolor", style.get("color", "none")),
+                             alpha=style.get("alpha"), label=overlay.label))
+        if overlay.labels:
+            colour = style.get("edgecolor", AREA_COLOUR)
+            for row in overlay.frame.itertuples():
+                anchor = row.geometry.representative_point() if not row.geometry.is_empty else None
+                if anchor is not None:
+                    axes.annotate(str(getattr(row, overlay.labels)), (anchor.x, anchor.y), ha="center", va="center",
+                                  fontsize=9, fontweight="bold", color=colour, zorder=8,
+                                  bbox={"boxstyle": "circle,pad=0.3", "facecolor": "white", "edgecolor": colour,
+                                        "linewidth": 1.5})
     return handles
 
 
@@ -185,4 +232,4 @@ def png_size(png: bytes) -> tuple[int, int]:
     return struct.unpack(">II", png[16:24])
 
 
-__all__ = ["ASPECT", "HOT_CLASSES", "area_map_png", "nice_length", "png_size"]
+__all__ = ["ASPECT", "HOT_CLASSES", "Overlay", "area_map_png", "nice_length", "png_size"]

@@ -278,6 +278,10 @@ def write_occurrences(conn: Connection, good: pd.DataFrame, source: str, *, file
     # EXCLUSIVE lock that would hold every reader until the commit.
     written, outside = conn.execute(named_query("occurrence_attribute_insert"),
                                     {"source": source, "batch": batch, "tz": DEFAULT_TZ}).one()
+    if written:  # the mayors' alerts, in this transaction: they exist if and only if the occurrences do
+        from geo.alerts.outbox import enqueue_for_batch
+
+        enqueue_for_batch(conn, batch)
     if written:
         # New pages are in no BRIN range until a vacuum summarises them: summarise them now, so
         # that the rows are indexed at the commit. SHARE UPDATE EXCLUSIVE: readers and writers go on.

@@ -165,7 +165,7 @@ def users(engine, belfort):
 
 @pytest.mark.parametrize("email, landing", [
     ("admin@example.fr", "/"),
-    ("referent@example.fr", "/"),
+    ("referent@example.fr", "/referents"),  # the référents' coverage map
     ("partenaire@example.fr", "/"),
     ("chef@example.fr", "/secteur/CSP%20Belfort/AGG-NORD"),
     ("maire@example.fr", "/commune/90010"),
@@ -568,7 +568,7 @@ def test_audit_log_keeps_every_account_write_and_refuses_changes(client, login, 
     [(details,)] = _rows(engine, "SELECT details FROM audit_log WHERE target = 'maire@example.fr' "
                                  "AND action = 'user.create'")
     assert details == {"role": "maire", "sectors": [], "commune": "90010", "organisation": None,
-                       "generated_password": False}
+                       "referent": None, "generated_password": False}
     for statement in ("UPDATE audit_log SET action = 'rien'", "DELETE FROM audit_log"):
         with pytest.raises(sa.exc.DBAPIError, match="audit_log is append-only"):
             with engine.begin() as conn:

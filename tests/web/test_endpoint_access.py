@@ -17,8 +17,11 @@ from tests.fixtures.routes import routes
 
 #: Routes open to anyone logged in (each filters what it shows by the user's scope; the base map holds what
 #: the territory map shows; the list of one's GPOs and their figures are empty for a mayor whose town no GPO
-#: covers).
-OPEN_TO_ALL = {"pages.index", "pages.csp_map", "basemap.archive", "gpo.gpo_list", "figures.figures_page"}
+#: covers; the conventions and contracts are empty for a mayor whose town has none; a mayor's alerts and
+#: opt-ins are his own, whatever his town).
+OPEN_TO_ALL = {"pages.index", "pages.csp_map", "basemap.archive", "gpo.gpo_list", "figures.figures_page",
+               "referents.conventions_page", "alerts.alerts_page", "alerts.save_subscriptions",
+               "audits.audit_list"}  # a mayor's audit requests are his town's: none for a town that asked none
 PASSWORD = "mot de passe de test"
 
 
@@ -166,4 +169,6 @@ def test_a_role_outside_an_actions_table_is_refused_on_its_routes(app, engine, t
     # territory.
     assert (refused == []) == (role == "admin")
     if role == "chef_secteur":
-        assert [e for e, _, _ in refused] == ["journal.journal_page"]
+        # ... and the mayors' alerts (geo/accounts/policy.py: admin and maire), and the audit requests (study.*:
+        # admin, référent, maire).
+        assert [e for e, _, _ in refused if not e.startswith(("alerts.", "audits."))] == ["journal.journal_page"]

@@ -36,6 +36,38 @@ def export_sectors_command(fmt, output, as_of, csp):
         click.echo(f"{count} sectors written to {output}.", err=True)
 
 
+def _prevention_command(what: str, summary: str):
+    """``psq export referents|cameras|conventions``: one command each, the same options as ``export sectors``."""
+
+    @export.command(what, help=summary)
+    @click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "csv"]), default="geojson",
+                  show_default=True)
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                  help="File to write (default stdout).")
+    @user_errors
+    def command(fmt, output):
+        from geo.export.referents import export_prevention
+
+        try:
+            count, content = export_prevention(engine(), what, fmt, output)
+        except ValueError as exc:  # gpkg to stdout
+            raise click.UsageError(str(exc)) from None
+        if content is not None:
+            sys.stdout.buffer.write(content)
+        else:
+            click.echo(f"{count} {what} written to {output}.", err=True)
+
+    return command
+
+
+export_referents_command = _prevention_command(
+    "referents", "Export the référents sûreté: their base, kind, service, communes and inhabitants.")
+export_cameras_command = _prevention_command(
+    "cameras", "Export the cameras: position, bearing, field of view, range, status, owner, commune.")
+export_conventions_command = _prevention_command(
+    "conventions", "Export the conventions de participation citoyenne and the CSI (column type), with their dates.")
+
+
 @export.command("basemap")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The PMTiles archive to write (replaced whole, never half-written).")
