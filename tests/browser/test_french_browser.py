@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from geo.demo.loader import load_synthetic
 from tests.fixtures.accounts import csrf_token_in
 from tests.fixtures.browser import PageWatch
-from tests.fixtures.routes import routes, sample_gpo
+from tests.fixtures.routes import routes, sample_gpo, sample_request
 
 #: Words of Leaflet, Leaflet.draw and folium's defaults that must never reach a French user.
 ENGLISH = ["Draw a polygon", "Draw a", "Finish", "Cancel", "Delete last point", "Edit layers", "Delete layers",
@@ -50,9 +50,11 @@ def test_every_page_is_in_french_with_the_drawing_tools_open(app, engine, territ
         "valid_from": "2026-01-01"}), content_type="application/json", headers={"X-CSRFToken": token})
     assert created.status_code == 201 and created.json["id"] == 1
     sample_gpo(engine, csp_id)  # routes() asks for gpo_id 1
+    sample_request(engine)  # and for request_id 1
     pages = sorted({url for endpoint, method, url in routes(app)
                     if method == "GET" and not url.startswith("/api/") and "tuiles" not in url
-                    and not url.endswith((".pmtiles", ".pdf"))})  # the base map and the PDF are data, not pages
+                    and not url.endswith((".pmtiles", ".pdf", "/rapport"))})  # the base map, the PDF and an audit's
+    # report (a download) are data, not pages
     assert len(pages) >= 7, pages
     watch = PageWatch(browser)
     watch.log_in(live_server, *admin_account)

@@ -13,7 +13,7 @@ PASSWORD = "mot-de-passe-de-test"
 ROLES = [
     ("admin", {}, "/csp/"),
     ("chef_secteur", {"sectors": ["BEL-CENTRE"]}, "/secteur/CSP%20Belfort/BEL-CENTRE"),
-    ("referent", {}, "/csp/"),
+    ("referent", {}, "/referents"),
     ("maire", {"commune": "90010"}, "/commune/90010"),
     ("partenaire", {}, "/csp/"),
 ]

@@ -17,7 +17,7 @@ import pytest
 from geo.settings import local_today
 from tests.fixtures.accounts import csrf_token_in
 from tests.fixtures.csp import REQUIRED, SCRIPT, assert_scripts_carry_the_nonce, assert_strong, nonce_of, policy_of
-from tests.fixtures.routes import routes, sample_gpo
+from tests.fixtures.routes import routes, sample_gpo, sample_request
 
 INSIDE = (6.854562, 47.638999)  # lon, lat: well inside BEL-CENTRE
 
@@ -43,6 +43,7 @@ def zone(admin_client, engine, territory):
     assert response.status_code == 201, response.text
     assert response.json["id"] == 1  # routes() asks for zone_id 1
     sample_gpo(engine, csp_id)  # and for gpo_id 1
+    sample_request(engine)  # and for request_id 1
     return response.json
 
 

@@ -30,7 +30,7 @@ def test_the_admin_reads_and_filters_the_log(admin_client, engine):
     only_failures = admin_client.get(URL + "?action=login.f").text
     assert only_failures.count("<code>login.failure</code>") == 2 and "export.sectors" not in only_failures
     by_address = admin_client.get(URL + "?ip=10.0.0.1").text
-    assert "x@example.fr" in by_address and "alert" not in by_address
+    assert "x@example.fr" in by_address and "alert(1)" not in by_address
     by_target = admin_client.get(URL + "?cible=STDOUT").text
     assert "export.sectors" in by_target and "x@example.fr" not in by_target
     by_user = admin_client.get(URL + "?utilisateur=admin").text
