@@ -19,6 +19,7 @@ BENCHMARKS = {
     "ingest": "Ingest of occurrences into PostGIS",
     "load": "Pages and map endpoints under 1, 8 and 32 concurrent clients",
     "import_latency": "Imports never block readers",
+    "cameras": "Camera coverage and new camera sites (MCLP)",
     "locust_run": "Load with locust",
 }
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"

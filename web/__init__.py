@@ -176,6 +176,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         assessment,
         audits,
         basemap,
+        cameras,
         commune,
         figures,
         gpo,
@@ -205,7 +206,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limits.init_app(app)  # counted before the login gate: an anonymous flood is limited too
     for blueprint in (territory.bp, auth.bp, zones.bp, sector.bp, map_api.bp, commune.bp, overview.bp, basemap.bp,
                       journal.bp, gpo.bp, gpo_file.bp, figures.bp, problems.bp, assessment.bp, referents.bp, audits.bp,
-                      alerts.bp):
+                      alerts.bp, cameras.bp):
         app.register_blueprint(blueprint)
     # French numbers, areas and dates (geo.formats, Babel's fr_FR) in every template.
     app.add_template_filter(formats.day, "date_fr")

@@ -71,6 +71,8 @@ def menu() -> list[Group]:
         prevention.append(("Conventions et CSI", url_for("referents.conventions_page")))
     if allowed("study.view"):
         prevention.append(("Demandes d'audit", url_for("audits.audit_list")))
+    if allowed("cameras.view"):
+        prevention.append(("Caméras", url_for("cameras.cameras_page")))
     if prevention:
         groups.append(Group("Prévention situationnelle", tuple(prevention)))
     if allowed("alerts.view"):

@@ -160,6 +160,16 @@ class CameraStudy:
                 f"{number(last.covered)} des {facts(total)} couverts ({percent(last.share)}), soit +{facts(gained)}.")
 
     @property
+    def optimality(self) -> str | None:
+        """Whether the choice is proved the best over every candidate site, in French (None: no proposal)."""
+        if self.proposal is None or not self.sites:
+            return None
+        if self.proposal.exact:
+            return "Ce choix est le meilleur possible parmi tous les sites candidats (optimum prouvé)."
+        return (f"Ce choix est le meilleur parmi les {number(self.proposal.pool)} sites candidats qui couvrent seuls le "
+                f"plus de faits, sur {number(self.proposal.candidates)} ; qu'il le soit parmi tous n'est pas prouvé.")
+
+    @property
     def period(self) -> str:
         return f"du {day_text(self.coverage.first)} au {day_text(self.coverage.last)}"
 

@@ -19,12 +19,16 @@ cover the most occurrences of a commune (DESIGN.md section 5):
   new are left out, and so (for domes, ``fov`` 360) is a candidate whose demand another
   covers too; demand places that the same candidates cover are merged (their weights
   summed), those no candidate reaches are left out;
-- the MCLP then chooses among the `POOL_SIZE` (300) candidates that alone cover the
-  most. This one cut is not exact: spopt writes every (demand, candidate) pair into its
-  problem, and with thousands of places and thousands of candidates (a city's 50 m grid)
-  building it takes minutes and gigabytes. The choice is optimal over that pool; a camera
-  outside it would alone cover less than each of the 300 inside. ``Proposal.pool`` says
-  how many candidates the problem had;
+- spopt writes every (demand, candidate) pair into its problem, and with thousands of
+  places and thousands of candidates (a city's 50 m grid) building it takes minutes and
+  gigabytes; so the MCLP first chooses among the `POOL_SIZE` (300) candidates that alone
+  cover the most, then the choice is *proved* optimal over every candidate, or the pool
+  doubles (up to `MAX_POOL`). The proof: a choice of k cameras holding one from outside
+  the pool covers at most what the best k - 1 cover plus ``a``, the most any outside
+  candidate covers alone; so no choice of p beats the pool's optimum when, for every k < p,
+  the linear relaxation's bound of the pool's best k plus (p - k) ``a`` does not exceed it
+  (:func:`_proved_optimal`, the relaxations solved by HiGHS through scipy). ``Proposal.exact``
+  says whether the proof held, ``Proposal.pool`` from how many candidates the MCLP chose;
 - the 0/1 coverage goes to ``MCLP.from_cost_matrix`` as a cost matrix (0: covered, 1:
   not; service radius 0.5), solved by CBC; a solution that is not optimal is refused.
 
@@ -69,8 +73,10 @@ FOV_RANGE = (1.0, 360.0)
 GRID_STEP_M = (10.0, 1000.0)
 #: Degrees between two orientations of a site (8 per site) when the field of view is under 360.
 ORIENTATION_STEP = 45
-#: The most candidate cameras given to the MCLP: those that alone cover the most (see the module's text).
+#: The candidate cameras first given to the MCLP: those that alone cover the most (see the module's text).
 POOL_SIZE = 300
+#: The largest pool tried when the optimum over the smaller one is not proved optimal over every candidate.
+MAX_POOL = 1200
 CANDIDATE_FIELDS = {"id": ("id", "identifiant", "code", "site"), "lat": ("lat", "latitude"),
                     "lon": ("lon", "lng", "long", "longitude")}
 
@@ -116,7 +122,8 @@ class Proposal:
     ``covered = already_covered + sum(gains)``; ``share`` is over every occurrence of the
     selection (None without any). ``candidates``: the candidate cameras (site and
     orientation) covering some uncovered occurrence; ``pool``: those the MCLP chose from
-    (at most `POOL_SIZE`, see the module's text).
+    (see the module's text); ``exact``: the choice is proved optimal over every candidate,
+    not only over the pool.
     """
 
     commune: str
@@ -134,6 +141,7 @@ class Proposal:
     existing: tuple[Camera, ...]
     candidates: int
     pool: int
+    exact: bool = True
 
     @property
     def chosen(self) -> list[str]:
@@ -324,35 +332,87 @@ def propose_sites(bind: Engine | Connection, scope: UserScope, commune: str, p: 
     places, weights = np.unique(np.column_stack([px, py]), axis=0, return_counts=True)
     sites = _file_sites(candidates) if candidates is not None else grid_sites(selection.scope.geometry, grid_step)
     options = _options(sites, places[:, 0], places[:, 1], range_m, fov) if len(places) else _Options()
-    chosen, pool = _choose(options, len(places), weights, p, fov)
+    chosen, pool, exact = _choose(options, len(places), weights, p, fov)
     site_list = _ordered_sites(options, chosen, sites, px, py, range_m, fov)
     n, covered = len(points.x), int(already.sum()) + sum(s.gain for s in site_list)
     return Proposal(commune, selection.first, selection.last, selection.categories, int(p), float(range_m),
                     float(fov), n, int(already.sum()), covered, covered / n if n else None, tuple(site_list),
-                    tuple(existing), len(options.id), pool)
+                    tuple(existing), len(options.id), pool, exact)
 
 
-def _choose(options: _Options, n_places: int, weights: np.ndarray, p: int, fov: float) -> tuple[list[int], int]:
-    """The options an optimal MCLP chooses on the reduced problem, and how many candidates it chose from."""
+def _choose(options: _Options, n_places: int, weights: np.ndarray, p: int,
+            fov: float) -> tuple[list[int], int, bool]:
+    """The options an optimal MCLP chooses on the reduced problem, how many candidates it chose from, and
+    whether the choice is proved optimal over every candidate (see the module's text)."""
     if not options.id:
-        return [], 0
+        return [], 0, True
     lengths = [len(rows) for rows in options.covers]
     matrix = sparse.csc_matrix((np.ones(sum(lengths), bool), np.concatenate(options.covers),
                                 np.concatenate([[0], np.cumsum(lengths)])), shape=(n_places, len(options.id)))
     keep = np.arange(len(options.id))
     if fov >= 360:  # one option per site: a dominated candidate is never needed
         keep = keep[_undominated(matrix)]
-    # spopt writes every (demand, candidate) pair into the problem: past a few hundred candidates over thousands
-    # of places, building it takes minutes. The pool is the candidates that alone cover the most.
     alone = matrix[:, keep].T @ weights
-    keep = keep[np.argsort(-alone, kind="stable")[:POOL_SIZE]]
-    matrix = matrix[:, keep].toarray()
+    order = keep[np.argsort(-alone, kind="stable")]
+    alone = np.sort(alone)[::-1]
+    size = POOL_SIZE
+    while True:
+        pool = order[:size]
+        outside = float(alone[size]) if size < len(alone) else 0.0
+        patterns, merged = _merged_demand(matrix[:, pool].toarray(), weights)
+        site_of = [options.site[j] for j in pool]
+        chosen = solve_mclp(patterns, merged, p, site_of)
+        best = float(merged[patterns[:, chosen].any(axis=1)].sum())
+        exact = outside == 0 or _proved_optimal(patterns, merged, site_of, p, best, outside)
+        if exact or size >= min(MAX_POOL, len(order)):
+            return [int(pool[j]) for j in chosen], len(pool), exact
+        size *= 2
+
+
+def _merged_demand(matrix: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Places covered by the same candidates as one demand (weights summed); places no candidate reaches left out."""
     reached = matrix.any(axis=1)
-    # Places covered by the same candidates are one demand: merge them, weights summed.
     patterns, group = np.unique(matrix[reached], axis=0, return_inverse=True)
-    merged = np.bincount(group.ravel(), weights=weights[reached], minlength=len(patterns))
-    chosen = solve_mclp(patterns, merged, p, [options.site[j] for j in keep])
-    return [int(keep[j]) for j in chosen], len(keep)
+    return patterns, np.bincount(group.ravel(), weights=weights[reached], minlength=len(patterns))
+
+
+def _proved_optimal(patterns: np.ndarray, weights: np.ndarray, site_of: Sequence[int], p: int, best: float,
+                    outside: float) -> bool:
+    """Whether no choice of ``p`` cameras, candidates outside the pool allowed, covers more than ``best``.
+
+    A choice of k holding an outside camera covers at most what the best k - 1 cover plus ``outside`` (the most
+    an outside candidate covers alone); unrolled, at most the pool's best k plus (p - k) ``outside`` for some
+    k < p, each bounded above by its linear relaxation.
+
+    >>> patterns = np.array([[1, 0], [0, 1]], bool)
+    >>> _proved_optimal(patterns, np.array([5.0, 4.0]), [0, 1], 2, 9.0, 1.0), _proved_optimal(
+    ...     patterns, np.array([5.0, 4.0]), [0, 1], 2, 9.0, 4.5)
+    (True, False)
+    """
+    return all(_relaxed_best(patterns, weights, site_of, k) + (p - k) * outside <= best + 1e-6 for k in range(p))
+
+
+def _relaxed_best(patterns: np.ndarray, weights: np.ndarray, site_of: Sequence[int], k: int) -> float:
+    """An upper bound of the demand ``k`` cameras of the pool cover: the MCLP's linear relaxation (HiGHS)."""
+    if k == 0:
+        return 0.0
+    from scipy.optimize import linprog
+
+    n_demand, n_candidates = patterns.shape
+    # Variables: x (candidates) then y (demand). y_i <= sum of the x covering i; sum x <= k; one per site.
+    cover = sparse.hstack([-sparse.csr_matrix(patterns, dtype=float), sparse.identity(n_demand, format="csr")])
+    sites = pd.factorize(pd.Series(site_of))[0]
+    per_site = sparse.csr_matrix((np.ones(n_candidates), (sites, np.arange(n_candidates))),
+                                 shape=(sites.max() + 1, n_candidates))
+    rows = sparse.vstack([cover, sparse.hstack([sparse.csr_matrix(np.ones((1, n_candidates))),
+                                                sparse.csr_matrix((1, n_demand))]),
+                          sparse.hstack([per_site, sparse.csr_matrix((per_site.shape[0], n_demand))])]).tocsr()
+    bounds = np.concatenate([np.zeros(n_demand), [k], np.ones(per_site.shape[0])])
+    result = linprog(np.concatenate([np.zeros(n_candidates), -np.asarray(weights, float)]), A_ub=rows, b_ub=bounds,
+                     bounds=(0, 1), method="highs")
+    if result.status != 0:
+        return float("inf")  # no bound: nothing proved
+    return -float(result.fun)
 
 
 def _ordered_sites(options: _Options, chosen: list[int], sites: _Sites, px: np.ndarray, py: np.ndarray,
@@ -378,5 +438,5 @@ def _ordered_sites(options: _Options, chosen: list[int], sites: _Sites, px: np.n
     return ordered
 
 
-__all__ = ["FOV_RANGE", "ORIENTATION_STEP", "POOL_SIZE", "P_RANGE", "RANGE_M", "BadCandidatesError", "Proposal", "Site",
+__all__ = ["FOV_RANGE", "MAX_POOL", "ORIENTATION_STEP", "POOL_SIZE", "P_RANGE", "RANGE_M", "BadCandidatesError", "Proposal", "Site",
            "SitingError", "check_parameters", "grid_sites", "propose_sites", "read_candidates", "solve_mclp"]

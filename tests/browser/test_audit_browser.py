@@ -12,7 +12,7 @@ from geo.accounts.users import UserScope, create_user
 from geo.referents.audits import create_request
 from geo.settings import local_today
 from tests.fixtures.browser import PageWatch
-from tests.web.test_audit_pages import hot_cameras
+from tests.fixtures.cameras import hot_cameras
 
 REFERENT = ("referent.audit@psq.test", "mot de passe du référent")
 

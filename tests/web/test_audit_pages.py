@@ -12,37 +12,14 @@ import pypdf
 import pytest
 import sqlalchemy as sa
 
-from geo.referents.cameras import load_cameras
 from geo.settings import local_today
 from tests.fixtures.accounts import account, client_as, csrf_token_in
+from tests.fixtures.cameras import hot_cameras
 
 TODAY = local_today()
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-#: The town's file of cameras: its header, then one camera on each of the densest spots of the last 30 days
-#: (:func:`hot_cameras`), two domes and one looking east.
-CAMERAS_HEADER = "id,lat,lon,bearing,fov,range,status,owner\n"
-
-
-def hot_cameras(engine, path, days: int = 30) -> None:
-    """Write and load three cameras of Belfort, each on one of the three densest 100 m squares of its occurrences
-    of the last ``days`` days (so that they cover part of the hot spots, not all)."""
-    with engine.connect() as conn:
-        spots = conn.execute(sa.text("""
-            SELECT ST_Y(ST_Transform(c, 4326)) AS lat, ST_X(ST_Transform(c, 4326)) AS lon FROM (
-                SELECT ST_SetSRID(ST_MakePoint(floor(ST_X(o.geom) / 100) * 100 + 50,
-                                               floor(ST_Y(o.geom) / 100) * 100 + 50), 2154) AS c,
-                       count(*) AS n
-                FROM occurrence o JOIN commune m ON m.insee = '90010' AND ST_Intersects(m.geom, o.geom)
-                WHERE o.occurred_at >= now() - make_interval(days => :days)
-                GROUP BY 1 ORDER BY n DESC, 1 LIMIT 3) t"""), {"days": days}).all()
-    assert len(spots) == 3
-    aims = (("", 360, 60), ("", 360, 50), (90, 90, 80))
-    path.write_text(CAMERAS_HEADER + "".join(
-        f"BEL-0{k + 1},{lat:.6f},{lon:.6f},{aim[0]},{aim[1]},{aim[2]},existante,commune\n"
-        for k, ((lat, lon), aim) in enumerate(zip(spots, aims))))
-    load_cameras(engine, path, source="test")
 
 
 def _referent(conn, name: str, communes: list[str]) -> int:
@@ -223,10 +200,12 @@ def test_the_audit_page_and_file_have_the_figures_and_the_proposed_sites(engine,
                         page.text)
     assert figures, page.text[:3000]
     assert "proposed-sites" in page.text and re.search(r"\+[\d\u202f]+ faits?", page.text)
+    assert "meilleur possible parmi tous les sites candidats (optimum prouvé)" in page.text
     assert page.text.count("L.polygon(") >= 3 + 3 + 1  # the wedges, the proposed wedges, a hot cell at least
     assert f"/audits/{study}/dossier?{ASKED.replace('&', '&amp;')}" in page.text
     file = referent.get(f"/audits/{study}/dossier?{ASKED}")
     assert file.status_code == 200
+    assert "(optimum prouvé)" in file.text
     assert figures.group(0) in file.text and "Sites proposés" in file.text and 'src="data:image/png;base64,' in file.text
     assert len(re.findall(r"<tr><td class=\"num\">\d+</td><td>47,", file.text)) >= 1
     assert ESCAPED in file.text and SCRIPT not in file.text

@@ -7,8 +7,7 @@ import json
 
 import sqlalchemy as sa
 
-from tests.geo.referents.test_cameras import X0, Y0, camera_file, camera_line, plant, polar
-from tests.geo.referents.test_siting import DEMAND, SITES
+from tests.fixtures.cameras import DEMAND, SITES, X0, Y0, camera_file, camera_line, plant, polar
 
 
 def _count(engine) -> int:
@@ -54,15 +53,17 @@ def test_propose_as_json_and_lines(engine, territory, psq, tmp_path):
     result = psq("cameras", "propose", "--commune", "90010", "--p", 2, "--candidates", sites, "--range", 60, "--json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
-    assert list(out) == ["chosen", "covered", "share", "gains", "already_covered", "occurrences", "sites"]
-    assert sorted(out["chosen"]) == ["Left", "Right"]
+    assert list(out) == ["chosen", "covered", "share", "gains", "already_covered", "occurrences", "exact", "pool",
+                         "sites"]
+    assert sorted(out["chosen"]) == ["Left", "Right"] and (out["exact"], out["pool"]) == (True, 3)
     assert (out["covered"], out["share"], out["gains"], out["already_covered"], out["occurrences"]) == (
         14, 1.0, [7, 7], 0, 14)
     assert [set(s) for s in out["sites"]] == [{"id", "lat", "lon", "bearing", "gain"}] * 2
     lines = psq("cameras", "propose", "--commune", "90010", "--p", 2, "--candidates", sites).output.splitlines()
     assert lines[0].endswith("14 occurrences, 0 already covered by 0 existing cameras; 3 candidate cameras.")
     assert lines[1].startswith("  1. ") and lines[1].endswith("(dome): +7 occurrences")
-    assert lines[-1] == "Covered with the new cameras: 14 (100.0%)."
+    assert lines[-2:] == ["Covered with the new cameras: 14 (100.0%).",
+                          "The choice is proved optimal over every candidate."]
 
 
 def test_propose_refuses_in_one_sentence(engine, territory, psq, tmp_path):

@@ -21,7 +21,8 @@ from tests.fixtures.routes import routes
 #: opt-ins are his own, whatever his town).
 OPEN_TO_ALL = {"pages.index", "pages.csp_map", "basemap.archive", "gpo.gpo_list", "figures.figures_page",
                "referents.conventions_page", "alerts.alerts_page", "alerts.save_subscriptions",
-               "audits.audit_list"}  # a mayor's audit requests are his town's: none for a town that asked none
+               "audits.audit_list",  # a mayor's audit requests are his town's: none for a town that asked none
+               "cameras.cameras_page"}  # a mayor's cameras are his town's: none for a town without (a partner: 403)
 PASSWORD = "mot de passe de test"
 
 

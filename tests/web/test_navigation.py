@@ -44,9 +44,10 @@ def test_each_role_sees_what_it_may_open_and_nothing_else(app, login, users):
     assert sectors == {"/secteur/CSP%20Belfort/BEL-CENTRE", "/secteur/CSP%20Belfort/BEL-GLACIS"}
     assert {u for u in chief if u.endswith("/zones")} == {f"{u}/zones" for u in sectors}
     assert "/vue-ensemble" in chief and "/csp/CSP%20Belfort" in chief and "/commune/90010" in chief
+    assert "/cameras" in chief  # the cameras of his sectors
     mayor = menu_links(client_as(app, login, "maire@psq.test", PASSWORD).get("/commune/90010").text)
     assert set(mayor) == {"/", "/commune/90010", "/gpo", "/gpo/chiffres", "/conventions", "/audits",
-                          "/alertes"}  # the GPOs covering his town
+                          "/alertes", "/cameras"}  # the GPOs covering his town
     referent = menu_links(client_as(app, login, "referent@psq.test", PASSWORD).get("/", follow_redirects=True).text)
     assert len([u for u in referent if u.startswith("/secteur/")]) == 8  # every sector, no zones to edit
     assert not any(u.endswith("/zones") for u in referent)

@@ -104,7 +104,8 @@ def propose_command(commune, categories, first, last, as_json, p, candidates_fil
                   "gain": s.gain} for s in result.sites]
         click.echo(json.dumps({"chosen": result.chosen, "covered": result.covered, "share": result.share,
                                "gains": result.gains, "already_covered": result.already_covered,
-                               "occurrences": result.occurrences, "sites": sites}, indent=2))
+                               "occurrences": result.occurrences, "exact": result.exact, "pool": result.pool,
+                               "sites": sites}, indent=2))
         return
     click.echo(f"Commune {commune}, {result.first} to {result.last}: {result.occurrences} occurrences, "
                f"{result.already_covered} already covered by {len(result.existing)} existing cameras; "
@@ -115,3 +116,7 @@ def propose_command(commune, categories, first, last, as_json, p, candidates_fil
     if not result.sites:
         click.echo("  No new site would cover any uncovered occurrence.")
     click.echo(f"Covered with the new cameras: {result.covered} ({_share(result.share)}).")
+    if result.sites:
+        click.echo("The choice is proved optimal over every candidate." if result.exact else
+                   f"The choice is optimal over the {result.pool} candidates that alone cover the most, of "
+                   f"{result.candidates}; over every candidate it is not proved.")

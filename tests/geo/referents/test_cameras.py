@@ -28,42 +28,9 @@ from geo.referents.cameras import (
     wedge,
 )
 from geo.settings import local_today
+from tests.fixtures.cameras import X0, Y0, camera_file, camera_line, plant, polar
 
 ADMIN = UserScope("admin")
-# Belfort's town hall (INSEE 90010) in Lambert-93: every test place is given from it.
-X0, Y0 = Transformer.from_crs(4326, 2154, always_xy=True).transform(6.8628, 47.6380)
-HEADER = "id,lat,lon,bearing,fov,range,status,owner\n"
-SOURCE = "test-cameras"
-
-
-def plant(engine, places, day: dt.date | None = None, category: str = "stupefiants") -> None:
-    """Occurrences at Lambert-93 ``places`` [(x, y), ...], at noon ``day`` (default: ten days ago)."""
-    day = day or local_today() - dt.timedelta(days=10)
-    at = dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc)
-    with engine.begin() as conn:
-        start = conn.execute(sa.text("SELECT count(*) FROM occurrence")).scalar()
-        conn.execute(sa.text("INSERT INTO occurrence (source, external_id, category_code, occurred_at, geom) "
-                             "VALUES (:s, :id, :cat, :at, ST_SetSRID(ST_MakePoint(:x, :y), 2154))"),
-                     [{"s": SOURCE, "id": f"o{start + n}", "cat": category, "at": at, "x": float(x), "y": float(y)}
-                      for n, (x, y) in enumerate(places)])
-
-
-def camera_line(cid, dx, dy, bearing, fov, range_m, status="existing", owner="commune") -> str:
-    """A CSV line of a camera at (X0 + dx, Y0 + dy)."""
-    lat, lon = to_wgs84([X0 + dx], [Y0 + dy])
-    return f"{cid},{lat[0]:.8f},{lon[0]:.8f},{bearing},{fov},{range_m},{status},{owner}\n"
-
-
-def camera_file(tmp_path, *lines, name="cameras.csv"):
-    path = tmp_path / name
-    path.write_text(HEADER + "".join(lines))
-    return path
-
-
-def polar(distance, bearing):
-    """(dx, dy) of a point ``distance`` metres away at ``bearing`` degrees clockwise from north."""
-    theta = np.radians(bearing)
-    return distance * np.sin(theta), distance * np.cos(theta)
 
 
 # -- the wedge ----------------------------------------------------------------------------

@@ -8,20 +8,9 @@ import pytest
 
 from geo.accounts.users import UserScope
 from geo.referents.siting import BadCandidatesError, SitingError, propose_sites, read_candidates, solve_mclp
-from tests.geo.referents.test_cameras import X0, Y0, camera_file, camera_line, plant, to_wgs84
+from tests.fixtures.cameras import DEMAND, SITES, X0, Y0, camera_file, camera_line, plant, site
 
 ADMIN = UserScope("admin")
-
-
-def site(name, dx, dy):
-    lat, lon = to_wgs84([X0 + dx], [Y0 + dy])
-    return (name, float(lat[0]), float(lon[0]))
-
-
-# Along an east-west line: a (weight 3) only Left sees, b and c (weight 4 each) the Centre sees and one side each,
-# d (3) only Right. Greedy takes the Centre (8) then a side (+3): 11; the optimum is Left and Right: 14, all.
-SITES = [site("Left", -60, 0), site("Centre", 0, 0), site("Right", 60, 0)]
-DEMAND = [(X0 - 100, Y0)] * 3 + [(X0 - 30, Y0)] * 4 + [(X0 + 30, Y0)] * 4 + [(X0 + 100, Y0)] * 3
 
 
 def test_mclp_finds_the_optimum_greedy_misses(engine, territory):
@@ -34,6 +23,24 @@ def test_mclp_finds_the_optimum_greedy_misses(engine, territory):
     assert two.gains == [7, 7] and sum(two.gains) == two.covered - two.already_covered
     [left] = [s for s in two.sites if s.id == "Left"]
     assert (left.lat, left.lon) == pytest.approx(SITES[0][1:], abs=1e-7) and left.x == pytest.approx(X0 - 60, abs=0.01)
+
+
+def test_a_pool_too_small_is_not_taken_for_the_optimum(engine, territory, monkeypatch):
+    """The MCLP runs on the candidates that alone cover the most; its choice is called exact only when proved optimal
+    over every candidate, else the pool grows."""
+    from geo.referents import siting
+
+    plant(engine, DEMAND)
+    monkeypatch.setattr(siting, "POOL_SIZE", 1)
+    monkeypatch.setattr(siting, "MAX_POOL", 2)  # Centre and Left: the optimum Left + Right is out of reach
+    short = propose_sites(engine, ADMIN, "90010", 2, candidates=SITES, range_m=60)
+    assert (short.exact, short.pool, short.covered) == (False, 2, 11)
+    monkeypatch.setattr(siting, "MAX_POOL", 4)  # the pool doubles to every candidate
+    full = propose_sites(engine, ADMIN, "90010", 2, candidates=SITES, range_m=60)
+    assert (full.exact, full.pool, sorted(full.chosen), full.covered) == (True, 3, ["Left", "Right"], 14)
+    monkeypatch.setattr(siting, "MAX_POOL", 1)  # one camera: Centre alone (8) beats any other alone (7), proved
+    one = propose_sites(engine, ADMIN, "90010", 1, candidates=SITES, range_m=60)
+    assert (one.exact, one.pool, one.chosen) == (True, 1, ["Centre"])
 
 
 def test_the_solver_on_a_matrix_is_optimal_where_greedy_is_not():
