@@ -80,6 +80,8 @@ def _dated(frame: gpd.GeoDataFrame, today: dt.date) -> gpd.GeoDataFrame:
     frame = frame.assign(next_on=next_on, state=state)
     for column in ("signed_on", "ended_on", "next_on"):
         frame[column] = frame[column].map(lambda d: d.isoformat() if isinstance(d, dt.date) else None)
+    for column in ("volunteers", "municipal_police", "cameras"):  # counts, empty where the other type has none
+        frame[column] = frame[column].astype("Int64")
     columns = ["type", "name", "communes", "signed_on", "duration_years", "next_on", "state", "volunteers",
                "ended_on", "municipal_police", "cameras", "supervision_centre", "engagements", "geometry"]
     return frame[columns]
