@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from geo.settings import local_today
 from tests.fixtures.accounts import account, client_as, csrf_token_in
 from tests.fixtures.cameras import hot_cameras
+from tests.fixtures.referents import add_referent
 
 TODAY = local_today()
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -22,23 +23,13 @@ SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
-def _referent(conn, name: str, communes: list[str]) -> int:
-    rid = conn.execute(sa.text(
-        "INSERT INTO referent (name, kind, service, base) VALUES (:n, 'referent', 'DDSP 90', "
-        "ST_Transform(ST_SetSRID(ST_MakePoint(6.86, 47.64), 4326), 2154)) RETURNING id"), {"n": name}).scalar_one()
-    for insee in communes:
-        conn.execute(sa.text("INSERT INTO referent_commune (commune_insee, referent_id) VALUES (:c, :r)"),
-                     {"c": insee, "r": rid})
-    return rid
-
-
 @pytest.fixture
 def users(app, engine, territory, login) -> dict:
     """The mayors of Belfort (90010) and of 90011, the référent who covers Belfort, each a logged-in client with
     its CSRF token."""
     with engine.begin() as conn:
-        _referent(conn, "Rémi Référent", ["90010"])
-        _referent(conn, "Corinne Autre", ["90011"])
+        add_referent(conn, "Rémi Référent", ["90010"])
+        add_referent(conn, "Corinne Autre", ["90011"])
     clients = {
         "mayor": client_as(app, login, *account(engine, "maire.belfort@psq.test", "maire", commune="90010")),
         "other_mayor": client_as(app, login, *account(engine, "maire.autre@psq.test", "maire", commune="90011")),

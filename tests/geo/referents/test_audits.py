@@ -15,27 +15,18 @@ from geo.accounts.users import UserScope
 from geo.errors import Forbidden, NotFound
 from geo.referents import audits as ar
 from geo.settings import local_today
+from tests.fixtures.referents import add_referent
 
 TODAY = local_today()
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-def _referent(conn, name: str, communes: list[str]) -> int:
-    rid = conn.execute(sa.text(
-        "INSERT INTO referent (name, kind, service, base) VALUES (:n, 'referent', 'DDSP 90', "
-        "ST_Transform(ST_SetSRID(ST_MakePoint(6.86, 47.64), 4326), 2154)) RETURNING id"), {"n": name}).scalar_one()
-    for insee in communes:
-        conn.execute(sa.text("INSERT INTO referent_commune (commune_insee, referent_id) VALUES (:c, :r)"),
-                     {"c": insee, "r": rid})
-    return rid
 
 
 @pytest.fixture
 def people(engine, territory) -> dict:
     """Two référents (Belfort 90010; 90011), a town no référent covers, and their scopes."""
     with engine.begin() as conn:
-        first = _referent(conn, "Rémi Référent", ["90010"])
-        second = _referent(conn, "Corinne Autre", ["90011"])
+        first = add_referent(conn, "Rémi Référent", ["90010"])
+        second = add_referent(conn, "Corinne Autre", ["90011"])
         orphan = conn.execute(sa.text("SELECT insee FROM commune WHERE insee NOT IN ('90010', '90011') "
                                       "ORDER BY insee LIMIT 1")).scalar_one()
     return {"r1": first, "r2": second, "orphan": orphan, "admin": UserScope("admin"),
