@@ -111,7 +111,7 @@ def permission_allowed(scope: UserScope, action: str, resource=None, *,
         if bind is None:
             raise ValueError(f"{action} needs the database (bind) to know a chief's communes.")
         if action in ("study.request",) and scope.role == "referent":
-            from geo.referents.referents import covers  # geo.referents reads the accounts
+            from geo.referents.assignments import covers  # geo.referents reads the accounts
 
             return covers(bind, scope, resource)
         return can_see_commune(bind, scope, resource)

@@ -96,10 +96,12 @@ class BadRowsError(VectorFileError):
 
     #: The first of ``problems`` is the headline (how many rows), the others the rows.
     headline_first = True
+    #: What the headline says came of the file (a loader without ``--skip-invalid`` says only "nothing was written").
+    outcome = "nothing was written (use --skip-invalid to load the others)"
 
     def __init__(self, name: str, total: int, bad: list[tuple[str, str]]):
-        head = f"{name}: {len(bad)} of {total} rows are bad; nothing was written (use --skip-invalid to load the others)."
-        super().__init__([head] + [f"{where}: {reason}." for where, reason in bad])
+        super().__init__([f"{name}: {len(bad)} of {total} rows are bad; {self.outcome}."]
+                         + [f"{where}: {reason}." for where, reason in bad])
         self.bad = bad
 
 

@@ -48,10 +48,7 @@ SHAPES = {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "Mu
 class BadPlacesError(BadRowsError):
     """Rows of a place file that cannot be loaded: the headline, then each row with its reason."""
 
-    def __init__(self, name: str, total: int, bad: list[tuple[str, str]]):
-        VectorFileError.__init__(self, [f"{name}: {len(bad)} of {total} rows are bad; nothing was written."]
-                                 + [f"{where}: {reason}." for where, reason in bad])
-        self.bad = bad
+    outcome = "nothing was written"
 
 
 @dataclasses.dataclass

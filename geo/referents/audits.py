@@ -51,7 +51,8 @@ from geo.db.unit_of_work import connection, transaction
 from geo.errors import Forbidden, NotFound, PsqError
 from geo.formats import day as day_text
 from geo.formats import number
-from geo.settings import local_today
+from geo.referents.assignments import covers
+from geo.settings import DAYS_ACCEPTED, local_today
 
 if TYPE_CHECKING:  # the scope's type only: geo.accounts' policy asks this package (no import circle)
     from geo.accounts.users import UserScope
@@ -78,8 +79,6 @@ LATE_AFTER_DAYS = 90
 #: The longest need, in characters; the longest name of a site or event.
 MAX_NEED = 4000
 MAX_SITE = 300
-#: The dates a request, its planning and its completion may carry (a typing error, not a study, lies outside).
-FIRST_YEAR, LAST_YEAR = 1990, 2100
 #: The largest report kept, in bytes.
 MAX_REPORT_BYTES = 10 * 1024 * 1024
 #: extension -> the type the report is stored and served with. Nothing else is accepted.
@@ -216,9 +215,10 @@ def _site(site: str | None) -> str | None:
 def _date(value, field: str) -> dt.date:
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
         raise AuditRequestError(f"« {field} » : une date est attendue (AAAA-MM-JJ).")
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise AuditRequestError(f"« {field} » : le {day_text(value)} est hors des années {FIRST_YEAR} à "
-                                f"{LAST_YEAR}.")
+    first, last = DAYS_ACCEPTED  # a typing error, not a study, lies outside
+    if not first <= value <= last:
+        raise AuditRequestError(f"« {field} » : le {day_text(value)} est hors des années {first.year} à "
+                                f"{last.year}.")
     return value
 
 
@@ -234,9 +234,7 @@ def _may_request(conn: Connection, scope: UserScope, commune: str) -> None:
         raise Forbidden("Vous ne pouvez pas demander d'étude de sûreté.")
     if scope.role == "maire" and commune != scope.commune_insee:
         raise Forbidden(f"Vous ne pouvez demander une étude que pour votre commune, pas pour la commune {commune}.")
-    if scope.role == "referent" and not conn.execute(sa.text(
-            "SELECT 1 FROM referent_commune WHERE commune_insee = :c AND referent_id = :r"),
-            {"c": commune, "r": scope.referent_id}).first():  # geo.referents.referents.covers (which imports this)
+    if scope.role == "referent" and not covers(conn, scope, commune):
         raise Forbidden(f"Vous ne couvrez pas la commune {commune} : sa demande passe par la direction "
                         "départementale.")
 
@@ -527,7 +525,7 @@ def referents(bind: Engine | Connection) -> list[tuple[int, str]]:
 
 
 __all__ = [
-    "AuditRequest", "AuditRequestError", "FIRST_YEAR", "KINDS", "LAST_YEAR", "LATE_AFTER_DAYS", "MAX_NEED",
+    "AuditRequest", "AuditRequestError", "KINDS", "LATE_AFTER_DAYS", "MAX_NEED",
     "MAX_REPORT_BYTES", "MAX_SITE", "OPEN_STATUSES", "REPORT_TYPES", "ReportFile", "STATUSES",
     "VISIBLE_REQUEST_SQL", "abandon", "assign", "attach_report", "can_see_request", "close", "create_request",
     "get_request", "list_requests", "plan", "referents", "report_file", "report_kind", "requestable_communes",

@@ -50,7 +50,6 @@ from geo.ingest import row_checks
 from geo.ingest.occurrences import BadRowsError, lock_for_import, territory_of
 from geo.ingest.row_checks import Faults, Territory
 from geo.ingest.tabular_file import RowTable, read_rows, resolve_columns
-from geo.ingest.vector_file import VectorFileError
 from geo.settings import CELL_SIZE_M, local_today
 from geo.territory.projections import METROPOLITAN_SRID
 
@@ -245,10 +244,7 @@ def _camera(r) -> Camera:
 class BadCamerasError(BadRowsError):
     """Rows of a camera file that cannot be loaded: the headline, then each row with its reason."""
 
-    def __init__(self, name: str, total: int, bad: list[tuple[str, str]]):
-        VectorFileError.__init__(self, [f"{name}: {len(bad)} of {total} rows are bad; nothing was written."]
-                                 + [f"{where}: {reason}." for where, reason in bad])
-        self.bad = bad
+    outcome = "nothing was written"
 
 
 @dataclasses.dataclass

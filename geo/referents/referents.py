@@ -1,11 +1,5 @@
-"""Référents and correspondants sûreté: who covers which town (table ``referent_commune``).
-
-Examples
---------
->>> from geo.accounts.users import UserScope
->>> covers(engine, UserScope("admin"), "90010"), covers(engine, UserScope("referent"), "90010")
-(True, False)
-"""
+"""Référents and correspondants sûreté: ``psq load referents FILE`` and the coverage map's figures (who covers which
+town: geo.referents.assignments)."""
 
 from __future__ import annotations
 
@@ -24,29 +18,11 @@ from geo.ingest import row_checks
 from geo.ingest.occurrences import BadRowsError, lock_for_import, territory_of
 from geo.ingest.row_checks import Faults, Territory
 from geo.ingest.tabular_file import RowTable, read_rows, resolve_columns
-from geo.ingest.vector_file import VectorFileError
 
 if TYPE_CHECKING:  # the scope's type only: geo.accounts' policy asks this package (no import circle)
     import geopandas as gpd
 
     from geo.accounts.users import UserScope
-
-
-def covered_communes(bind: Engine | Connection, referent_id: int | None) -> list[str]:
-    """INSEE codes of the towns a référent covers (none for no record)."""
-    if referent_id is None:
-        return []
-    with connection(bind) as conn:
-        return list(conn.execute(sa.text(
-            "SELECT commune_insee FROM referent_commune WHERE referent_id = :r ORDER BY commune_insee"),
-            {"r": referent_id}).scalars())
-
-
-def covers(bind: Engine | Connection, scope: UserScope, insee: str) -> bool:
-    """Whether the user acts for that town as its référent: admin always; a référent, the towns of his record."""
-    if scope.role == "admin":
-        return True
-    return scope.role == "referent" and insee in covered_communes(bind, scope.referent_id)
 
 
 # -- loading: psq load referents FILE ----------------------------------------------------------------------
@@ -72,10 +48,7 @@ class BadFileError(BadRowsError):
     """Rows of a file of référents, conventions or contracts that cannot be loaded: the headline, then one
     sentence per bad row (the whole file is refused, nothing is written)."""
 
-    def __init__(self, name: str, total: int, bad: list[tuple[str, str]]):
-        VectorFileError.__init__(self, [f"{name}: {len(bad)} of {total} rows are bad; nothing was written."]
-                                 + [f"{where}: {reason}." for where, reason in bad])
-        self.bad = bad
+    outcome = "nothing was written"
 
 
 def split_codes(cell: str) -> list[str]:

@@ -88,10 +88,7 @@ class SitingError(PsqError, ValueError):
 class BadCandidatesError(BadRowsError):
     """Lines of a candidate file that cannot be read: the headline, then each line with its reason."""
 
-    def __init__(self, name: str, total: int, bad: list[tuple[str, str]]):
-        VectorFileError.__init__(self, [f"{name}: {len(bad)} of {total} rows are bad; nothing was proposed."]
-                                 + [f"{where}: {reason}." for where, reason in bad])
-        self.bad = bad
+    outcome = "nothing was proposed"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -28,7 +28,7 @@ from geo.errors import PsqError
 from geo.problems.categories import categories, resolve
 from geo.referents import audits as ar
 from geo.referents import siting
-from geo.settings import local_today
+from geo.settings import DAYS_ACCEPTED, local_today
 from web.access import allowed, current_scope, permission_required
 from web.db import get_db
 
@@ -68,8 +68,9 @@ def _day(text: str | None, label: str, *, required: bool = True) -> dt.date | No
         value = dt.date.fromisoformat(text)
     except ValueError:
         raise FormError(f"« {label} » : {text or 'vide'} n'est pas une date (AAAA-MM-JJ).") from None
-    if not ar.FIRST_YEAR <= value.year <= ar.LAST_YEAR:
-        raise FormError(f"« {label} » : l'année {value.year} est hors des années {ar.FIRST_YEAR} à {ar.LAST_YEAR}.")
+    first, last = DAYS_ACCEPTED
+    if not first <= value <= last:
+        raise FormError(f"« {label} » : l'année {value.year} est hors des années {first.year} à {last.year}.")
     return value
 
 
